@@ -1,0 +1,152 @@
+"""Configuration read from the environment, with embedded defaults for a laptop."""
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("FRONTDESK_INSTANCE", BASE_DIR / "instance"))
+
+DEV_PLACEHOLDER = "dev-insecure-change-me"
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    """Read a boolean flag so that 1/true/yes/on all mean yes."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _dev_key(name: str, factory) -> str:
+    """Generate a development key into instance/ once, so restarts keep sessions and secrets readable."""
+    path = INSTANCE_DIR / f"{name.lower()}.key"
+    if path.exists():
+        return path.read_text().strip()
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    value = factory()
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+def _fernet_key() -> str:
+    """Make a Fernet key without importing cryptography at config time."""
+    import base64
+
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+class Config:
+    """Settings shared by every environment; each can be overridden by an environment variable."""
+
+    ENV_NAME = "base"
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    ENCRYPTION_KEY = os.environ.get("ENCRYPTION_KEY")
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'frontdesk.db'}")
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL")
+
+    SESSION_COOKIE_NAME = "frontdesk_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    SESSION_PERMANENT = True
+    SESSION_USE_SIGNER = False
+    SESSION_SQLALCHEMY_TABLE = "sessions"
+    SESSION_CLEANUP_N_REQUESTS = 1000
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the server-side session
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_ADMIN_LOGIN = os.environ.get("RATELIMIT_ADMIN_LOGIN", "20 per minute")
+    PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
+    PROXY_FIX_HOPS = int(os.environ.get("PROXY_FIX_HOPS", "0"))
+    LOG_JSON = _env_bool("LOG_JSON", False)
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "8025"))
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Frontdesk <frontdesk@localhost>")
+
+    # Microsoft endpoints: unset means the real cloud; the emulator and sovereign clouds override them.
+    ENTRA_AUTHORITY_HOST = os.environ.get("ENTRA_AUTHORITY_HOST")
+    GRAPH_ENDPOINT = os.environ.get("GRAPH_ENDPOINT")
+    ENTRA_CA_BUNDLE = os.environ.get("ENTRA_CA_BUNDLE")
+
+    # Policy defaults; admins change the live values on the Settings page (stored in the database).
+    POLICY_DEFAULTS = {
+        "lockout_threshold": 5,
+        "lockout_window_minutes": 15,
+        "lockout_base_minutes": 15,
+        "lockout_max_minutes": 24 * 60,
+        "session_idle_minutes": 30,
+        "session_absolute_hours": 12,
+        "session_max_devices": 5,
+        "session_limit_mode": "end_oldest",
+        "sync_interval_minutes": 60,
+        "sync_deactivation_threshold_percent": 10,
+        "audit_retention_days": 365,
+        "device_history_days": 90,
+    }
+
+
+class DevelopmentConfig(Config):
+    """The laptop and demo profile: keys are generated into instance/ on first start."""
+
+    ENV_NAME = "development"
+    DEBUG = False
+
+    def __init__(self):
+        self.SECRET_KEY = self.SECRET_KEY or _dev_key("SECRET_KEY", lambda: secrets.token_urlsafe(48))
+        self.ENCRYPTION_KEY = self.ENCRYPTION_KEY or _dev_key("ENCRYPTION_KEY", _fernet_key)
+
+
+class TestingConfig(Config):
+    """Used by the test suite; tests pass overrides for the database and Redis."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    REDIS_URL = os.environ.get("TEST_REDIS_URL")
+    SECRET_KEY = "testing-secret-key-not-for-production"
+    ENCRYPTION_KEY = _fernet_key()
+    RATELIMIT_ADMIN_LOGIN = "1000 per minute"
+
+
+class ProductionConfig(Config):
+    """Real deployments: every secret must come from the environment."""
+
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
+    PREFERRED_URL_SCHEME = "https"
+    LOG_JSON = _env_bool("LOG_JSON", True)
+
+    def __init__(self):
+        missing = [n for n in ("SECRET_KEY", "ENCRYPTION_KEY") if not _strong(getattr(self, n))]
+        if not os.environ.get("DATABASE_URL"):
+            missing.append("DATABASE_URL")
+        if missing:
+            raise RuntimeError(
+                "Frontdesk refuses to start in production without these environment variables "
+                f"set to real values: {', '.join(missing)}. See README 'Configuration'."
+            )
+
+
+def _strong(value: str | None) -> bool:
+    """A production secret must be set, long enough and not a known placeholder."""
+    return bool(value) and len(value) >= 32 and DEV_PLACEHOLDER not in value and "testing" not in value
+
+
+CONFIGS = {"development": DevelopmentConfig, "testing": TestingConfig, "production": ProductionConfig}
+
+
+def config_from_env():
+    """Pick the profile named by FRONTDESK_ENV (development unless told otherwise)."""
+    name = os.environ.get("FRONTDESK_ENV", "development")
+    if name not in CONFIGS:
+        raise RuntimeError(f"FRONTDESK_ENV must be one of {', '.join(CONFIGS)}, not {name!r}.")
+    return CONFIGS[name]()

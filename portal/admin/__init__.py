@@ -1,0 +1,9 @@
+"""Admin blueprint: every page is for local admins only (guarded here), one module per page."""
+from flask import Blueprint
+
+from portal.security import guard_blueprint
+
+bp = Blueprint("admin", __name__)
+guard_blueprint(bp, "admin")
+
+from portal.admin import dashboard, login, settings  # noqa: E402,F401  (routes register on import)

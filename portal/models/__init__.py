@@ -1,0 +1,15 @@
+"""All models, imported here so that Alembic and the app see one metadata."""
+from portal.models.admin import Admin
+from portal.models.audit import AuditEvent
+from portal.models.device import DeviceSession
+from portal.models.integration import FieldMapping, Integration
+from portal.models.requester import Requester
+from portal.models.settings import Lease, Setting
+from portal.models.sync import SyncRun
+from portal.models.ticket import ServiceCategory, Ticket, TicketEvent
+from portal.models.workflow import ActionRun, Workflow, WorkflowStep
+
+__all__ = [
+    "ActionRun", "Admin", "AuditEvent", "DeviceSession", "FieldMapping", "Integration", "Lease",
+    "Requester", "ServiceCategory", "Setting", "SyncRun", "Ticket", "TicketEvent", "Workflow", "WorkflowStep",
+]

@@ -1,0 +1,30 @@
+"""A signed-in device: one server-side session of a requester or an admin."""
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.extensions import db
+from portal.models._types import UTCDateTime, utcnow
+
+
+class DeviceSession(db.Model):
+    """The session id is kept only as a SHA-256 hash, so this table cannot be used to hijack sessions."""
+
+    __tablename__ = "device_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sid_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    principal_type: Mapped[str] = mapped_column(sa.String(10))
+    requester_id: Mapped[int | None] = mapped_column(sa.ForeignKey("requesters.id"), index=True)
+    admin_id: Mapped[int | None] = mapped_column(sa.ForeignKey("admins.id"), index=True)
+    device_label: Mapped[str] = mapped_column(sa.String(200), default="Unknown device")
+    device_type: Mapped[str] = mapped_column(sa.String(20), default="other")
+    user_agent: Mapped[str | None] = mapped_column(sa.String(512))
+    ip_address: Mapped[str | None] = mapped_column(sa.String(45))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    authenticated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    end_reason: Mapped[str | None] = mapped_column(sa.String(30))

@@ -1,0 +1,69 @@
+"""People who use the self-service side, usually synced from Entra ID."""
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.extensions import db
+from portal.models._types import UTCDateTime, utcnow
+
+REQUESTER_STATUSES = ("active", "disabled", "deleted")
+
+
+class Requester(UserMixin, db.Model):
+    """A requester; (integration, Entra object id) is the sync key, and rows are never deleted."""
+
+    __tablename__ = "requesters"
+    __table_args__ = (
+        sa.UniqueConstraint("integration_id", "entra_object_id"),
+        sa.CheckConstraint("status IN ('active', 'disabled', 'deleted')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    integration_id: Mapped[int | None] = mapped_column(sa.ForeignKey("integrations.id"), index=True)
+    entra_object_id: Mapped[str | None] = mapped_column(sa.String(36))
+    user_principal_name: Mapped[str | None] = mapped_column(sa.String(255))
+    email: Mapped[str | None] = mapped_column(sa.String(255), index=True)
+    display_name: Mapped[str] = mapped_column(sa.String(255), default="")
+    given_name: Mapped[str | None] = mapped_column(sa.String(120))
+    surname: Mapped[str | None] = mapped_column(sa.String(120))
+    business_phone: Mapped[str | None] = mapped_column(sa.String(60))
+    mobile_phone: Mapped[str | None] = mapped_column(sa.String(60))
+    employee_id: Mapped[str | None] = mapped_column(sa.String(60))
+    job_title: Mapped[str | None] = mapped_column(sa.String(200))
+    department: Mapped[str | None] = mapped_column(sa.String(200))
+    company_name: Mapped[str | None] = mapped_column(sa.String(200))
+    office_location: Mapped[str | None] = mapped_column(sa.String(200))
+    employee_type: Mapped[str | None] = mapped_column(sa.String(60))
+    manager_object_id: Mapped[str | None] = mapped_column(sa.String(36))
+    manager_id: Mapped[int | None] = mapped_column(sa.ForeignKey("requesters.id"))
+    street_address: Mapped[str | None] = mapped_column(sa.String(255))
+    city: Mapped[str | None] = mapped_column(sa.String(120))
+    state: Mapped[str | None] = mapped_column(sa.String(120))
+    postal_code: Mapped[str | None] = mapped_column(sa.String(40))
+    country: Mapped[str | None] = mapped_column(sa.String(120))
+    user_type: Mapped[str | None] = mapped_column(sa.String(20))
+    account_enabled: Mapped[bool] = mapped_column(default=True)
+    status: Mapped[str] = mapped_column(sa.String(10), default="active", index=True)
+    failed_attempts: Mapped[int] = mapped_column(default=0)
+    first_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lockout_count: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    content_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    principal_type = "requester"
+    is_admin = False
+
+    def get_id(self) -> str:
+        """Prefix ids so one login manager can load admins and requesters without collisions."""
+        return f"requester:{self.id}"
+
+    @property
+    def label(self) -> str:
+        """How the requester is named in pages and the audit log."""
+        return self.display_name or self.email or self.user_principal_name or f"Requester {self.id}"

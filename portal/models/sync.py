@@ -1,0 +1,36 @@
+"""One directory sync run with its progress, counts and first errors."""
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.extensions import db
+from portal.models._types import JSONType, UTCDateTime, utcnow
+
+
+class SyncRun(db.Model):
+    """Progress is committed page by page so the admin can watch a long run."""
+
+    __tablename__ = "sync_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    integration_id: Mapped[int] = mapped_column(sa.ForeignKey("integrations.id"), index=True)
+    mode: Mapped[str] = mapped_column(sa.String(10))
+    trigger: Mapped[str] = mapped_column(sa.String(20), default="manual")
+    status: Mapped[str] = mapped_column(sa.String(30), default="running")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pages: Mapped[int] = mapped_column(default=0)
+    fetched: Mapped[int] = mapped_column(default=0)
+    created: Mapped[int] = mapped_column(default=0)
+    updated: Mapped[int] = mapped_column(default=0)
+    unchanged: Mapped[int] = mapped_column(default=0)
+    deactivated: Mapped[int] = mapped_column(default=0)
+    reactivated: Mapped[int] = mapped_column(default=0)
+    failed: Mapped[int] = mapped_column(default=0)
+    retries: Mapped[int] = mapped_column(default=0)
+    expected_total: Mapped[int | None] = mapped_column()
+    next_link: Mapped[str | None] = mapped_column(sa.Text)
+    errors: Mapped[list] = mapped_column(JSONType, default=list)
+    message: Mapped[str | None] = mapped_column(sa.Text)

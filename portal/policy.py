@@ -1,0 +1,54 @@
+"""Admin-editable policy values: the Setting row if an admin changed it, else the config default."""
+import sqlalchemy as sa
+from flask import current_app
+
+from portal import signals
+from portal.errors import ValidationError
+from portal.extensions import db
+from portal.models import Setting
+
+
+def defaults() -> dict:
+    """The defaults from config.py, which also define which keys exist and their types."""
+    return current_app.config["POLICY_DEFAULTS"]
+
+
+def get(key: str):
+    """Current value of one policy key."""
+    if key not in defaults():
+        raise KeyError(key)
+    row = db.session.get(Setting, key)
+    return defaults()[key] if row is None else row.value
+
+
+def all_values() -> dict:
+    """Every policy key with its current value."""
+    stored = {s.key: s.value for s in db.session.scalars(sa.select(Setting))}
+    return {k: stored.get(k, v) for k, v in defaults().items()}
+
+
+def _check(key: str, value) -> None:
+    if key not in defaults():
+        raise ValidationError(f"Unknown setting {key!r}.")
+    expected = type(defaults()[key])
+    if not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
+        raise ValidationError(f"Setting {key!r} must be a {expected.__name__}.")
+
+
+def set_values(values: dict, *, actor: signals.Principal) -> list[str]:
+    """Validate every value first, then write the changed ones in one transaction, each audited."""
+    for key, value in values.items():
+        _check(key, value)
+    changed = []
+    for key, value in values.items():
+        old = get(key)
+        if old == value:
+            continue
+        row = db.session.get(Setting, key) or Setting(key=key)
+        row.value, row.updated_by = value, f"{actor.type}:{actor.id}"
+        db.session.add(row)
+        signals.setting_changed.send("policy", actor=actor, target=signals.Target("setting", key, key),
+                                     detail={"old": old, "new": value})
+        changed.append(key)
+    db.session.commit()
+    return changed

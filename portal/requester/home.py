@@ -1,0 +1,22 @@
+"""The front page: a welcome for visitors, the home page for requesters, a hop for admins."""
+from flask import redirect, render_template, url_for
+from flask_login import current_user
+
+from portal.requester import bp
+from portal.security import requester_required
+
+
+@bp.route("/")
+def index():
+    """Visitors see how to sign in; signed-in people go to their own home."""
+    if current_user.is_authenticated:
+        endpoint = "admin.dashboard" if current_user.principal_type == "admin" else "requester.home"
+        return redirect(url_for(endpoint))
+    return render_template("requester/welcome.html")
+
+
+@bp.route("/home")
+@requester_required
+def home():
+    """The requester's home page."""
+    return render_template("requester/home.html")

@@ -1,0 +1,113 @@
+"""Access guards, safe redirects, request ids and the security headers every response carries."""
+import secrets
+from functools import wraps
+from urllib.parse import urljoin, urlsplit
+
+from flask import Flask, abort, current_app, g, redirect, request, url_for
+from flask_login import current_user
+
+from portal import signals
+from portal.extensions import db
+
+
+def safe_next_url(target: str | None, fallback: str) -> str:
+    """Allow only same-site relative paths, so `next` can never send someone to another host."""
+    if not target or not isinstance(target, str) or len(target) > 2000:
+        return fallback
+    if any(ch in target for ch in ("\\", "\r", "\n", "\t", "\x00")):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    joined = urlsplit(urljoin(request.host_url, target))
+    if joined.netloc != urlsplit(request.host_url).netloc:
+        return fallback
+    return target
+
+
+def _deny(kind: str):
+    """Send anonymous users to the right sign-in page; refuse signed-in people of the wrong kind."""
+    if not current_user.is_authenticated:
+        endpoint = "admin.login" if kind == "admin" else "auth.login"
+        return redirect(url_for(endpoint, next=request.full_path.rstrip("?")))
+    signals.authorization_failed.send(
+        "security", actor=signals.Principal.of(current_user),
+        target=signals.Target("page", request.path, request.endpoint), outcome="failure",
+        reason=f"{current_user.principal_type} may not open {kind} pages",
+    )
+    db.session.commit()
+    abort(403)
+
+
+def is_admin() -> bool:
+    """True for a signed-in local admin."""
+    return current_user.is_authenticated and current_user.principal_type == "admin"
+
+
+def is_requester() -> bool:
+    """True for a signed-in requester."""
+    return current_user.is_authenticated and current_user.principal_type == "requester"
+
+
+def admin_required(view):
+    """Guard a view for admins only."""
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        return view(*args, **kwargs) if is_admin() else _deny("admin")
+    return wrapped
+
+
+def requester_required(view):
+    """Guard a view for requesters only."""
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        return view(*args, **kwargs) if is_requester() else _deny("requester")
+    return wrapped
+
+
+def guard_blueprint(bp, kind: str) -> None:
+    """Protect every view of a blueprint at once, except those marked public."""
+    check = is_admin if kind == "admin" else is_requester
+
+    @bp.before_request
+    def _guard():
+        view = current_app.view_functions.get(request.endpoint)
+        if getattr(view, "public", False):
+            return None
+        return None if check() else _deny(kind)
+
+
+def public(view):
+    """Mark a view of a guarded blueprint as open to anonymous users (sign-in pages)."""
+    view.public = True
+    return view
+
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'")
+
+
+def _assign_request_id():
+    incoming = request.headers.get("X-Request-ID", "")
+    valid = 8 <= len(incoming) <= 64 and incoming.replace("-", "").isalnum()
+    g.request_id = incoming if valid else secrets.token_hex(8)
+
+
+def _security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    response.headers["X-Request-ID"] = getattr(g, "request_id", "")
+    if request.is_secure or response.headers.get("Content-Type", "").startswith("text/html"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    if current_app.config.get("ENV_NAME") == "production":
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
+
+
+def register_security(app: Flask) -> None:
+    """Request ids first, so every log line and error page of the request carries one."""
+    app.before_request(_assign_request_id)
+    app.after_request(_security_headers)

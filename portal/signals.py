@@ -1,0 +1,57 @@
+"""Blinker signals that services emit; audit.py listens, so no view ever writes an audit row.
+
+Every signal is sent with keyword arguments: actor (Principal), target (Target or None),
+outcome ("success" or "failure"), reason (str or None) and detail (dict). The signal's name is
+the audit action, taken from the vocabulary in portal.audit.ACTIONS.
+"""
+from dataclasses import dataclass
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who acted: a requester, an admin, the system or the scheduler."""
+
+    type: str
+    id: str | None = None
+    label: str | None = None
+
+    @classmethod
+    def of(cls, user) -> "Principal":
+        """Build from an Admin or Requester row (or anything with principal_type, id and label)."""
+        return cls(user.principal_type, str(user.id), user.label)
+
+
+SYSTEM = Principal("system", None, "Frontdesk")
+SCHEDULER = Principal("scheduler", None, "Scheduler")
+ANONYMOUS = Principal("anonymous", None, None)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What was acted on."""
+
+    type: str
+    id: str | None = None
+    label: str | None = None
+
+
+def _signal(name: str):
+    return _signals.signal(name)
+
+
+admin_signed_in = _signal("admin.sign_in")
+admin_sign_in_failed = _signal("admin.sign_in_failed")
+admin_locked_out = _signal("admin.locked_out")
+admin_signed_out = _signal("admin.sign_out")
+admin_created = _signal("admin.created")
+authorization_failed = _signal("authorization.denied")
+setting_changed = _signal("setting.changed")
+
+
+def all_signals() -> dict:
+    """Every signal defined here, by audit action name."""
+    return dict(_signals)
