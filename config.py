@@ -10,6 +10,14 @@ INSTANCE_DIR = Path(os.environ.get("FRONTDESK_INSTANCE", BASE_DIR / "instance"))
 DEV_PLACEHOLDER = "dev-insecure-change-me"
 
 
+def database_url(value: str) -> str:
+    """Accept plain postgresql:// URLs and use the psycopg 3 driver for them."""
+    for prefix in ("postgresql://", "postgres://"):
+        if value.startswith(prefix):
+            return "postgresql+psycopg://" + value[len(prefix):]
+    return value
+
+
 def _env_bool(name: str, default: bool) -> bool:
     """Read a boolean flag so that 1/true/yes/on all mean yes."""
     value = os.environ.get(name)
@@ -43,7 +51,7 @@ class Config:
     ENV_NAME = "base"
     SECRET_KEY = os.environ.get("SECRET_KEY")
     ENCRYPTION_KEY = os.environ.get("ENCRYPTION_KEY")
-    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'frontdesk.db'}")
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'frontdesk.db'}"))
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL")
 
@@ -110,9 +118,9 @@ class TestingConfig(Config):
 
     ENV_NAME = "testing"
     TESTING = True
-    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
-    REDIS_URL = os.environ.get("TEST_REDIS_URL")
-    SECRET_KEY = "testing-secret-key-not-for-production"
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL") or "sqlite://")
+    REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
+    SECRET_KEY = "testing-secret-key-not-for-production"  # noqa: S105 (test profile only; production rejects it)
     ENCRYPTION_KEY = _fernet_key()
     RATELIMIT_ADMIN_LOGIN = "1000 per minute"
 

@@ -14,7 +14,7 @@ MIN_PASSWORD_LENGTH = 12
 INVALID_CREDENTIALS = ("The email address or password is not correct, or the account is locked for a while "
                        "after too many attempts. Try again later, or ask another admin to unlock it.")
 # Verifying against a fixed hash for unknown emails keeps the response time the same (no enumeration).
-_DUMMY = Admin(password_hash="scrypt:32768:8:1$RJ5Nn1F7mE1sAcFt$0f1e4e0b")
+_DUMMY = Admin(password_hash="scrypt:32768:8:1$RJ5Nn1F7mE1sAcFt$0f1e4e0b")  # noqa: S106 (matches no password)
 
 
 class InvalidCredentials(PortalError):

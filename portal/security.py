@@ -3,7 +3,7 @@ import secrets
 from functools import wraps
 from urllib.parse import urljoin, urlsplit
 
-from flask import Flask, abort, current_app, g, redirect, request, url_for
+from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from flask_login import current_user
 
 from portal import signals
@@ -111,3 +111,10 @@ def register_security(app: Flask) -> None:
     """Request ids first, so every log line and error page of the request carries one."""
     app.before_request(_assign_request_id)
     app.after_request(_security_headers)
+
+
+def rotate_session() -> None:
+    """Give the signed-in session a new id and drop everything from before sign-in (fixation defence)."""
+    session["_rotating"] = True  # regenerate() skips empty sessions, so make sure it is not empty
+    current_app.session_interface.regenerate(session)
+    session.clear()

@@ -8,7 +8,7 @@ from portal.admin import bp
 from portal.admin.forms import AdminLoginForm
 from portal.auth.lockout import LockoutPolicy
 from portal.extensions import db, limiter
-from portal.security import public, safe_next_url
+from portal.security import public, rotate_session, safe_next_url
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -25,8 +25,7 @@ def login():
         except InvalidCredentials as exc:
             error = exc.message
         else:
-            session.clear()
-            current_app.session_interface.regenerate(session)
+            rotate_session()
             login_user(admin)
             flash(f"Welcome back, {admin.label}.", "success")
             return redirect(safe_next_url(request.args.get("next"), url_for("admin.dashboard")))

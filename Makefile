@@ -1,0 +1,49 @@
+# Frontdesk: the README's commands. Each target installs what it needs into .venv first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+export FLASK_APP := wsgi
+
+REQ_HASH := $(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
+RUNTIME  := $(VENV)/.runtime-$(shell cat requirements.txt | sha1sum | cut -c1-12)
+DEV      := $(VENV)/.dev-$(REQ_HASH)
+
+.PHONY: demo test lint chromium screenshots clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(RUNTIME): requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(DEV): requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@ $(RUNTIME)
+
+## demo: emulator + portal on SQLite, with a demo admin; prints the URLs and credentials.
+demo: $(RUNTIME)
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo run
+
+## test: lint, then the whole suite (unit, integration, browser). TEST_DATABASE_URL / TEST_REDIS_URL pick backends.
+test: $(DEV) chromium
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: $(DEV)
+	$(BIN)/ruff check .
+
+## chromium: Debian's Chromium for the browser tests (never a downloaded browser build).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests..."; \
+	  apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }
+
+## screenshots: refresh the README's images from the browser journeys.
+screenshots: $(DEV) chromium
+	FRONTDESK_SCREENSHOTS=docs/img $(BIN)/pytest -m browser -q
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

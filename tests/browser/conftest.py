@@ -1,0 +1,69 @@
+"""Browser fixtures: the portal on a real socket, and Debian's Chromium driven by Playwright."""
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def pytest_collection_modifyitems(items):
+    """Everything under tests/browser is a browser test."""
+    for item in items:
+        if "tests/browser" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture
+def portal_server(app):
+    """Serve the test app on 127.0.0.1 with a random port, threaded like a real server."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium; the Makefile installs it with apt when missing."""
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run `make chromium` (apt-get install chromium).")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context (own cookies) and page per test."""
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def shots_dir():
+    """Where journeys save screenshots: FRONTDESK_SCREENSHOTS (make screenshots) or test-artifacts/."""
+    path = Path(os.environ.get("FRONTDESK_SCREENSHOTS", "test-artifacts/screenshots"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def assert_accessible(page):
+    """Run axe-core in the page and fail on serious or critical violations."""
+    origin = page.evaluate("location.origin")
+    page.add_script_tag(url=origin + "/static/vendor/axe/axe.min.js")  # same origin, so the CSP allows it
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    bad = [f"{v['id']} ({v['impact']}): {v['help']} -> {[n['target'] for n in v['nodes']][:3]}"
+           for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    assert not bad, "accessibility violations:\n" + "\n".join(bad)
