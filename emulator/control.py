@@ -1,0 +1,166 @@
+"""The control API under /_emulator (bearer control token): change the directory and switch faults."""
+import hmac
+import time
+
+from flask import Blueprint, jsonify, request
+
+from emulator.app import state
+from emulator.directory import USER_PROPERTIES
+
+bp = Blueprint("control", __name__, url_prefix="/_emulator")
+
+
+@bp.before_request
+def _check_token():
+    header = request.headers.get("Authorization", "")
+    if not hmac.compare_digest(header, f"Bearer {state().control_token}"):
+        return jsonify(error="unauthorized", message="The control API needs the control token from the info file."), 401
+    return None
+
+
+def _tenant():
+    key = request.args.get("tenant") or (request.get_json(silent=True) or {}).get("tenant")
+    tenants = state().directory.tenants
+    tenant = state().directory.find_tenant(key) if key else next(iter(tenants.values()))
+    if tenant is None:
+        raise LookupError(f"tenant {key!r} not found")
+    return tenant
+
+
+def _user(tenant, key, include_deleted=True):
+    user = tenant.find_user(key, include_deleted=include_deleted)
+    if user is None:
+        raise LookupError(f"user {key!r} not found")
+    return user
+
+
+@bp.errorhandler(LookupError)
+def _missing(exc):
+    return jsonify(error="not_found", message=str(exc)), 404
+
+
+@bp.errorhandler(ValueError)
+def _invalid(exc):
+    return jsonify(error="invalid", message=str(exc)), 400
+
+
+def _describe(user) -> dict:
+    return {"props": user.props, "soft_deleted": user.soft_deleted, "forceChangePasswordNextSignIn":
+            user.force_change_password, "locked_until": user.locked_until, "failed_sign_ins": user.failed_sign_ins,
+            "sessions_revoked_at": user.sessions_revoked_at, "password_changed_at": user.password_changed_at,
+            "manager_id": user.manager_id, "directory_roles": user.directory_roles}
+
+
+@bp.post("/users")
+def create_user():
+    """Create a user (props as Graph names them, plus password)."""
+    body = request.get_json(force=True)
+    tenant = _tenant()
+    props = {k: v for k, v in body.items() if k in USER_PROPERTIES}
+    props.setdefault("accountEnabled", True)
+    props.setdefault("userType", "Member")
+    props.setdefault("displayName", props.get("userPrincipalName", "New user"))
+    if "userPrincipalName" not in props:
+        raise ValueError("userPrincipalName is required")
+    user = tenant.add_user(props, body.get("password"), force_change_password=body.get("forceChangePasswordNextSignIn", False),
+                           directory_roles=body.get("directoryRoles", []), manager_id=body.get("managerId"))
+    return jsonify(_describe(user)), 201
+
+
+@bp.get("/users/<key>")
+def read_user(key):
+    """Everything the emulator knows about a user (never the password)."""
+    return jsonify(_describe(_user(_tenant(), key)))
+
+
+@bp.patch("/users/<key>")
+def change_user(key):
+    """Change properties, password, manager or sign-in state."""
+    body = request.get_json(force=True)
+    tenant = _tenant()
+    user = _user(tenant, key)
+    with tenant.lock:
+        tenant.update_user(user, {k: v for k, v in body.items() if k in USER_PROPERTIES and k != "id"})
+        if "password" in body:
+            user.set_password(body["password"], body.get("forceChangePasswordNextSignIn", False))
+        if "managerId" in body:
+            tenant.set_manager(user, body["managerId"])
+        if body.get("unlock"):
+            user.locked_until, user.failed_sign_ins = 0.0, 0
+        if "directoryRoles" in body:
+            user.directory_roles = list(body["directoryRoles"])
+    return jsonify(_describe(user))
+
+
+@bp.post("/users/<key>/soft-delete")
+def soft_delete(key):
+    tenant = _tenant()
+    tenant.soft_delete(_user(tenant, key))
+    return jsonify(ok=True)
+
+
+@bp.post("/users/<key>/restore")
+def restore(key):
+    tenant = _tenant()
+    tenant.restore(_user(tenant, key))
+    return jsonify(ok=True)
+
+
+@bp.delete("/users/<key>")
+def hard_delete(key):
+    tenant = _tenant()
+    tenant.hard_delete(_user(tenant, key))
+    return jsonify(ok=True)
+
+
+@bp.patch("/apps/<client_id>")
+def change_app(client_id):
+    """Grant or revoke permissions, rotate or expire the secret, require assignment, set consent."""
+    body = request.get_json(force=True)
+    tenant, app = state().directory.find_app(client_id)
+    if app is None:
+        raise LookupError(f"app {client_id!r} not found")
+    app.roles = (app.roles | set(body.get("grant", []))) - set(body.get("revoke", []))
+    if "roles" in body:
+        app.roles = set(body["roles"])
+    if "client_secret" in body:
+        app.client_secret = body["client_secret"]
+    if "secret_expires_in" in body:
+        value = body["secret_expires_in"]
+        app.secret_expires_at = None if value is None else time.time() + float(value)
+    for key in ("assignment_required", "user_consent", "redirect_uris", "allow_any_loopback_redirect"):
+        if key in body:
+            setattr(app, key, body[key])
+    if "assigned_user_ids" in body:
+        app.assigned_user_ids = set(body["assigned_user_ids"])
+    if "directory_roles" in body:
+        app.directory_roles = set(body["directory_roles"])
+    return jsonify(client_id=app.client_id, roles=sorted(app.roles), secret_expires_at=app.secret_expires_at)
+
+
+@bp.put("/faults")
+def set_faults():
+    """Replace the fault settings (an empty object switches everything off)."""
+    state().faults.configure(request.get_json(force=True) or {})
+    return jsonify(state().faults.describe())
+
+
+@bp.post("/delta/expire")
+def expire_delta_tokens():
+    """Invalidate every delta token issued so far (their next use gets resyncRequired)."""
+    tenant = _tenant()
+    tenant.delta_epoch += 1
+    return jsonify(delta_epoch=tenant.delta_epoch)
+
+
+@bp.get("/stats")
+def stats():
+    """Request counters, for tests and benchmarks."""
+    return jsonify(state().stats)
+
+
+@bp.post("/stats/reset")
+def reset_stats():
+    for key in state().stats:
+        state().stats[key] = 0
+    return jsonify(state().stats)
