@@ -12,8 +12,8 @@ import time
 from flask import g, request
 
 from emulator.app import state
-from emulator.graph import GraphFailure, _json, _require, _select, bp, render_user
 from emulator.directory import READ_ROLES, Tenant
+from emulator.graph import GraphFailure, _json, _require, _select, bp, render_user
 
 DEFAULT_PAGE = 200
 MAX_PAGE = 999

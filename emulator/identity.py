@@ -302,7 +302,8 @@ def _client_credentials(tenant: Tenant, app: AppRegistration):
                               "Client credential flows must have a scope value with /.default suffixed to the "
                               "resource identifier (application ID URI).")
     access = state().tokens.access_token(tenant_id=tenant.id, app=app, audience=GLOBAL_GRAPH)
-    return jsonify(token_type="Bearer", expires_in=3599, ext_expires_in=3599, access_token=access)
+    return jsonify(token_type="Bearer", expires_in=3599, ext_expires_in=3599,  # noqa: S106 (a token type, not a password)
+                   access_token=access)
 
 
 def _authorization_code(tenant: Tenant, app: AppRegistration):
