@@ -9,7 +9,7 @@ from flask import Blueprint, jsonify, make_response, redirect, render_template, 
 
 from emulator.app import identity_error, state
 from emulator.directory import AppRegistration, Tenant, User
-from emulator.graph import password_complexity_ok
+from emulator.graph import apply_faults, password_complexity_ok
 from emulator.state import AuthCode
 from emulator.tokens import GRAPH_APP_ID
 
@@ -259,6 +259,10 @@ def token(tenant_key):
     if error:
         return error
     client_id, secret = _client_credentials_from_request()
+    if state().faults.applies_to("token"):
+        blocked = apply_faults(client_id or "anonymous")
+        if blocked is not None:
+            return blocked
     app = tenant.apps.get(client_id)
     if app is None:
         return identity_error(400, "unauthorized_client", 700016, f"Application with identifier '{client_id}' was not "

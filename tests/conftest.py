@@ -35,6 +35,19 @@ def redis_url():
     return os.environ.get("TEST_REDIS_URL")
 
 
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory):
+    """The Entra ID + Graph emulator on real loopback sockets (HTTPS with its CA, plus HTTP for pages)."""
+    from emulator.client import EmulatorClient
+    from emulator.server import start
+
+    running = start(users=300, https_port=0, http_port=0, state_dir=tmp_path_factory.mktemp("emulator"))
+    client = EmulatorClient(running.info)
+    client.running = running
+    yield client
+    running.stop()
+
+
 def make_app(db_url, redis_url, **overrides):
     """Build a test app on the run's database, with per-test overrides."""
     return create_app(TestingConfig(), SQLALCHEMY_DATABASE_URI=db_url, REDIS_URL=redis_url, **overrides)

@@ -1,0 +1,57 @@
+"""Seeded directories are deterministic and realistic; `python -m emulator` serves and writes its info file."""
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+
+from emulator.client import EmulatorClient
+from emulator.seed import make_tenant
+
+
+def test_same_seed_same_directory():
+    """Two tenants from one seed have identical ids, names and app credentials; another seed differs."""
+    a, b, c = make_tenant(7, 200), make_tenant(7, 200), make_tenant(8, 200)
+    assert a.sorted_ids == b.sorted_ids and a.id == b.id
+    assert [a.users[i].props for i in a.sorted_ids] == [b.users[i].props for i in b.sorted_ids]
+    assert [x.client_secret for x in a.apps.values()] == [x.client_secret for x in b.apps.values()]
+    assert a.sorted_ids != c.sorted_ids
+
+
+def test_generated_users_are_realistic():
+    """Non-ASCII names, missing optional fields, disabled and guest users, duplicate names and managers."""
+    tenant = make_tenant(1, 2000)
+    users = [u.props for u in tenant.users.values()]
+    assert any(not u["displayName"].isascii() for u in users)
+    assert any(u["mobilePhone"] is None for u in users) and any(u["department"] is None for u in users)
+    assert any(u["accountEnabled"] is False for u in users)
+    assert any(u["userType"] == "Guest" and "#EXT#" in u["userPrincipalName"] for u in users)
+    assert max(Counter(u["displayName"] for u in users).values()) > 1
+    assert sum(1 for u in tenant.users.values() if u.manager_id) > 1500
+    assert len({u["userPrincipalName"].lower() for u in users}) == len(users)
+    assert all(u["userPrincipalName"].isascii() for u in users)
+
+
+def test_command_line_serves_and_writes_info(tmp_path):
+    """`python -m emulator` with free ports writes the info file; its credentials work; SIGTERM stops it."""
+    info_file = tmp_path / "info.json"
+    proc = subprocess.Popen([sys.executable, "-m", "emulator", "--users", "50", "--https-port", "0", "--http-port", "0",
+                             "--info-file", str(info_file), "--state-dir", str(tmp_path / "pki"), "--quiet"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not info_file.exists():
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read()
+            time.sleep(0.05)
+        info = json.loads(info_file.read_text())
+        client = EmulatorClient(info)
+        assert info["tenants"][0]["user_count"] == 50 and info["demo_users"][0]["password"]
+        assert client.stats()["requests"] >= 0
+        discovery = client.http.get(f"{info['authority_host']}/{info['tenant_id']}/v2.0/.well-known/openid-configuration")
+        assert discovery.status_code == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output = proc.communicate(timeout=15)[0]
+    assert proc.returncode == 0
+    assert "ENTRA_AUTHORITY_HOST" in output and info["ca_file"] in output
