@@ -11,6 +11,7 @@ import click
 import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
+from werkzeug.serving import run_simple
 
 from portal import accounts
 from portal.extensions import db
@@ -76,7 +77,7 @@ def run(host, port, users):
     email, password = seed_demo_admin()
     _print_banner(host, port, email, password, info)
     try:
-        current_app.run(host=host, port=port, threaded=True, use_reloader=False)
+        run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
     finally:
         proc.terminate()
 
