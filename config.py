@@ -85,6 +85,14 @@ class Config:
     GRAPH_ENDPOINT = os.environ.get("GRAPH_ENDPOINT")
     ENTRA_CA_BUNDLE = os.environ.get("ENTRA_CA_BUNDLE")
 
+    # Graph retries: exponential backoff with jitter, bounded by attempts and total sleep.
+    GRAPH_MAX_ATTEMPTS = int(os.environ.get("GRAPH_MAX_ATTEMPTS", "6"))
+    GRAPH_BACKOFF_BASE = float(os.environ.get("GRAPH_BACKOFF_BASE", "0.5"))
+    GRAPH_BACKOFF_CAP = float(os.environ.get("GRAPH_BACKOFF_CAP", "30"))
+    GRAPH_MAX_TOTAL_SLEEP = float(os.environ.get("GRAPH_MAX_TOTAL_SLEEP", "120"))
+    # The demo runs the scheduler inside the web process; production runs `flask scheduler run` instead.
+    SCHEDULER_IN_PROCESS = _env_bool("SCHEDULER_IN_PROCESS", False)
+
     # Policy defaults; admins change the live values on the Settings page (stored in the database).
     POLICY_DEFAULTS = {
         "lockout_threshold": 5,
@@ -123,6 +131,9 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-secret-key-not-for-production"  # noqa: S105 (test profile only; production rejects it)
     ENCRYPTION_KEY = _fernet_key()
     RATELIMIT_ADMIN_LOGIN = "1000 per minute"
+    GRAPH_BACKOFF_BASE = 0.01
+    GRAPH_BACKOFF_CAP = 0.05
+    GRAPH_MAX_TOTAL_SLEEP = 5.0
 
 
 class ProductionConfig(Config):

@@ -27,6 +27,16 @@ ACTIONS = {
     "admin.created": "A local admin account was created (CLI or demo seed).",
     "authorization.denied": "Someone reached a page their role may not open (a requester on an admin page).",
     "setting.changed": "An admin changed a policy setting; detail holds the old and new value.",
+    "integration.installed": "An Entra ID integration was installed (credentials checked with Microsoft first).",
+    "integration.verified": "Verify succeeded; detail lists the granted application permissions.",
+    "integration.failing": "Verify or a Graph call failed; reason and Microsoft's code are kept.",
+    "integration.secret_replaced": "The client secret was replaced (the secret itself is never recorded).",
+    "integration.secret_expiring": "The client secret expires within 30 or 7 days, or has expired.",
+    "integration.removed": "An integration was removed; its requesters were kept and deactivated.",
+    "mapping.changed": "The field mapping changed; detail holds old and new attributes of changed fields.",
+    "sync.started": "A directory sync run started (manual, scheduler, mapping or CLI).",
+    "sync.finished": "A sync run ended; detail summarises created, updated, deactivated and reactivated counts.",
+    "sync.deactivation_confirmed": "An admin confirmed a held run's deactivations above the threshold.",
 }
 
 FORBIDDEN_DETAIL_KEYS = {"password", "secret", "client_secret", "token", "access_token", "id_token",

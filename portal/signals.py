@@ -50,6 +50,20 @@ admin_signed_out = _signal("admin.sign_out")
 admin_created = _signal("admin.created")
 authorization_failed = _signal("authorization.denied")
 setting_changed = _signal("setting.changed")
+integration_installed = _signal("integration.installed")
+integration_verified = _signal("integration.verified")
+integration_failing = _signal("integration.failing")
+integration_secret_replaced = _signal("integration.secret_replaced")
+integration_secret_expiring = _signal("integration.secret_expiring")
+integration_removed = _signal("integration.removed")
+mapping_changed = _signal("mapping.changed")
+sync_started = _signal("sync.started")
+sync_finished = _signal("sync.finished")
+sync_confirmed = _signal("sync.deactivation_confirmed")
+
+# Internal signals: not audit events themselves; other services react to them.
+_internal = Namespace()
+requesters_deactivated = _internal.signal("requesters-deactivated")
 
 
 def all_signals() -> dict:

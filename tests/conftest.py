@@ -48,6 +48,31 @@ def emulator(tmp_path_factory):
     running.stop()
 
 
+def point_at(app, emulator):
+    """Configure the app's Microsoft endpoints for an emulator, exactly as an operator would."""
+    app.config.update(ENTRA_AUTHORITY_HOST=emulator.info["authority_host"], GRAPH_ENDPOINT=emulator.info["graph_endpoint"],
+                      ENTRA_CA_BUNDLE=emulator.info["ca_file"])
+
+
+def install_integration(app, emulator, app_name="Frontdesk", name="Contoso staff"):
+    """Install and verify an integration through the service, with the emulator's credentials."""
+    from datetime import date, timedelta
+
+    from portal import integrations, signals
+
+    point_at(app, emulator)
+    creds = emulator.app(app_name)
+    form = integrations.InstallForm(name, emulator.tenant_id, creds["client_id"], creds["client_secret"],
+                                    date.today() + timedelta(days=180))
+    return integrations.install(form, integrations.MicrosoftSettings.from_config(app.config), actor=signals.SYSTEM)
+
+
+@pytest.fixture
+def integration(app, emulator):
+    """A verified integration against the shared emulator."""
+    return install_integration(app, emulator)
+
+
 def make_app(db_url, redis_url, **overrides):
     """Build a test app on the run's database, with per-test overrides."""
     return create_app(TestingConfig(), SQLALCHEMY_DATABASE_URI=db_url, REDIS_URL=redis_url, **overrides)

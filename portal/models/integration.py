@@ -17,6 +17,7 @@ class Integration(db.Model):
     kind: Mapped[str] = mapped_column(sa.String(40), default="entra_id")
     name: Mapped[str] = mapped_column(sa.String(120))
     tenant_id: Mapped[str] = mapped_column(sa.String(255))
+    directory_tenant_id: Mapped[str | None] = mapped_column(sa.String(36))
     client_id: Mapped[str] = mapped_column(sa.String(36))
     secret_encrypted: Mapped[bytes] = mapped_column(sa.LargeBinary)
     secret_hint: Mapped[str] = mapped_column(sa.String(8), default="")

@@ -30,6 +30,7 @@ class SyncRun(db.Model):
     reactivated: Mapped[int] = mapped_column(default=0)
     failed: Mapped[int] = mapped_column(default=0)
     retries: Mapped[int] = mapped_column(default=0)
+    held_deactivations: Mapped[int] = mapped_column(default=0)
     expected_total: Mapped[int | None] = mapped_column()
     next_link: Mapped[str | None] = mapped_column(sa.Text)
     errors: Mapped[list] = mapped_column(JSONType, default=list)

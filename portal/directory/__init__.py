@@ -1,0 +1,1 @@
+"""The directory-sync domain: field mapping and the sync engine. No Flask imports."""

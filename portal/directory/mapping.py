@@ -1,0 +1,166 @@
+"""Field mapping: the portal fields on three tabs, the Graph attribute catalogue, validation and apply."""
+import hashlib
+import json
+from dataclasses import dataclass
+
+EXTENSION_PREFIX = "onPremisesExtensionAttributes.extensionAttribute"
+
+
+@dataclass(frozen=True)
+class PortalField:
+    """A requester field that can be filled from Graph."""
+
+    name: str
+    label: str
+    tab: str
+    default: str | None
+    max_length: int
+
+
+PORTAL_FIELDS = (
+    PortalField("display_name", "Name", "requester", "displayName", 255),
+    PortalField("given_name", "First name", "requester", "givenName", 120),
+    PortalField("surname", "Last name", "requester", "surname", 120),
+    PortalField("email", "Email", "requester", "mail", 255),
+    PortalField("user_principal_name", "User principal name (UPN)", "requester", "userPrincipalName", 255),
+    PortalField("business_phone", "Phone", "requester", "businessPhones", 60),
+    PortalField("mobile_phone", "Mobile", "requester", "mobilePhone", 60),
+    PortalField("employee_id", "Employee ID", "requester", "employeeId", 60),
+    PortalField("job_title", "Job title", "work", "jobTitle", 200),
+    PortalField("department", "Department", "work", "department", 200),
+    PortalField("company_name", "Company", "work", "companyName", 200),
+    PortalField("office_location", "Office location", "work", "officeLocation", 200),
+    PortalField("employee_type", "Employee type", "work", "employeeType", 60),
+    PortalField("manager", "Reports to (manager)", "work", "manager", 36),
+    PortalField("street_address", "Street", "address", "streetAddress", 255),
+    PortalField("city", "City", "address", "city", 120),
+    PortalField("state", "State or province", "address", "state", 120),
+    PortalField("postal_code", "Postal code", "address", "postalCode", 40),
+    PortalField("country", "Country or region", "address", "country", 120),
+)
+FIELDS = {f.name: f for f in PORTAL_FIELDS}
+TABS = (("requester", "Requester"), ("work", "Work"), ("address", "Address"))
+
+GRAPH_ATTRIBUTES = (
+    "displayName", "givenName", "surname", "mail", "userPrincipalName", "mailNickname", "otherMails",
+    "businessPhones", "mobilePhone", "faxNumber", "employeeId", "employeeType", "employeeHireDate", "jobTitle",
+    "department", "companyName", "officeLocation", "streetAddress", "city", "state", "postalCode", "country",
+    "usageLocation", "preferredLanguage", "manager",
+) + tuple(f"{EXTENSION_PREFIX}{n}" for n in range(1, 16))
+# Always fetched, whatever the mapping: the sync key and the account state.
+ALWAYS_SELECT = ("id", "accountEnabled", "userType")
+
+
+class MappingInvalid(ValueError):
+    """The mapping breaks a rule; `errors` maps portal field to message."""
+
+    def __init__(self, errors: dict):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def default_mapping() -> dict:
+    """The sensible starting mapping: every field to its natural Graph attribute."""
+    return {f.name: f.default for f in PORTAL_FIELDS}
+
+
+def validate(mapping: dict) -> dict:
+    """Check a {portal_field: graph_attribute or None} mapping; return it normalised or raise MappingInvalid."""
+    errors = {}
+    clean = {}
+    for name, field in FIELDS.items():
+        value = (mapping.get(name) or None)
+        if value is not None and value not in GRAPH_ATTRIBUTES:
+            errors[name] = f"'{value}' is not a Microsoft Graph user attribute Frontdesk can read."
+        elif value == "manager" and name != "manager":
+            errors[name] = "The manager can only be mapped to 'Reports to'."
+        elif name == "manager" and value not in (None, "manager"):
+            errors[name] = "'Reports to' can only come from the manager attribute."
+        clean[name] = value
+    if not clean["display_name"]:
+        errors["display_name"] = "Name must be mapped: every requester needs a name."
+    if not (clean["email"] or clean["user_principal_name"]):
+        errors["email"] = "Map Email or User principal name: requesters are matched and reached by one of them."
+    seen: dict[str, str] = {}
+    for name, value in clean.items():
+        if value and value in seen and name not in errors:
+            errors[name] = f"'{value}' is already mapped to {FIELDS[seen[value]].label}; map each attribute once."
+        seen.setdefault(value, name)
+    if errors:
+        raise MappingInvalid(errors)
+    return clean
+
+
+def select_for(mapping: dict) -> list[str]:
+    """The $select list: the identity and state attributes plus every mapped top-level attribute."""
+    wanted = list(ALWAYS_SELECT)
+    for value in mapping.values():
+        if value and value != "manager":
+            top = value.split(".", 1)[0]
+            if top not in wanted:
+                wanted.append(top)
+    return wanted
+
+
+def _read(user: dict, attribute: str):
+    if attribute.startswith(EXTENSION_PREFIX):
+        return ((user.get("onPremisesExtensionAttributes") or {}) or {}).get(attribute.split(".", 1)[1])
+    return user.get(attribute)
+
+
+def _text(value, limit: int) -> str | None:
+    """Graph values as text: lists give their first item; junk types become None; long text is cut."""
+    if isinstance(value, list):
+        value = next((v for v in value if isinstance(v, str) and v.strip()), None)
+    if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
+        return None
+    text = str(value).strip()
+    return text[:limit] or None
+
+
+def _present(user: dict, attribute: str) -> bool:
+    if attribute == "manager":
+        return "manager" in user or "manager@delta" in user
+    return attribute.split(".", 1)[0] in user
+
+
+def apply(user: dict, mapping: dict, partial: bool = False) -> dict:
+    """The requester fields for one Graph user (manager as the manager's object id).
+
+    With partial=True (delta rounds send only what changed) fields whose attribute is absent are left out,
+    so the caller merges them over what it already has.
+    """
+    out = {}
+    for name, attribute in mapping.items():
+        if partial and (not attribute or not _present(user, attribute)):
+            continue
+        if name == "manager":
+            out["manager_object_id"] = _manager_id(user) if attribute else None
+            continue
+        out[name] = _text(_read(user, attribute), FIELDS[name].max_length) if attribute else None
+    if partial:
+        if out.get("email"):
+            out["email"] = out["email"].lower()
+        return out
+    if out.get("email"):
+        out["email"] = out["email"].lower()
+    out["display_name"] = out.get("display_name") or out.get("user_principal_name") or out.get("email") or ""
+    return out
+
+
+def _manager_id(user: dict) -> str | None:
+    manager = user.get("manager")
+    if isinstance(manager, dict) and isinstance(manager.get("id"), str):
+        return manager["id"][:36]
+    delta = user.get("manager@delta")
+    if isinstance(delta, list):
+        live = [m for m in delta if isinstance(m, dict) and "@removed" not in m and isinstance(m.get("id"), str)]
+        return live[0]["id"][:36] if live else None
+    return None
+
+
+def content_hash(fields: dict, account_enabled: bool, user_type) -> str:
+    """Change detection: a hash of exactly what sync would write."""
+    canonical = json.dumps([fields, bool(account_enabled), user_type if isinstance(user_type, str) else None],
+                           sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()

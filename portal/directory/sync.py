@@ -1,0 +1,343 @@
+"""Directory sync: full (/users) and delta (/users/delta), streamed page by page, each page one transaction.
+
+Rules: requesters are keyed by (integration, Entra object id); on the first sync, local requesters are
+adopted by email instead of duplicated; unchanged users (same content hash) are not written; disabled,
+soft-deleted, hard-deleted and vanished users become inactive but are never deleted; a run that would
+deactivate more than the threshold is held for an admin to confirm; the deltaLink moves only after the
+last page has committed. One run per integration at a time, across processes, through a database lease.
+"""
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from portal import leases, signals
+from portal.directory import mapping as fieldmap
+from portal.entra.graph import GraphClient, GraphError
+from portal.errors import Conflict
+from portal.extensions import db
+from portal.models import Integration, Requester, SyncRun
+
+log = logging.getLogger("portal.sync")
+LEASE_TTL = timedelta(minutes=5)
+RESYNC_CODES = {"syncStateNotFound", "resyncRequired"}
+MAX_ERRORS_KEPT = 20
+REQUESTER_FIELDS = [f.name for f in fieldmap.PORTAL_FIELDS if f.name != "manager"] + ["manager_object_id"]
+
+
+class SyncHeld(Exception):
+    """Raised inside a run when deactivations exceed the threshold; nothing is deactivated."""
+
+
+@dataclass
+class Pending:
+    """Deactivations found during a run; applied only after the threshold check."""
+
+    rows: list = field(default_factory=list)  # (requester id, values dict)
+
+
+def lease_name(integration_id: int) -> str:
+    return f"sync:{integration_id}"
+
+
+def start_run(integration: Integration, mode: str, trigger: str) -> SyncRun:
+    """Record a queued run (the runner picks it up); refuses when one is already queued or running."""
+    busy = db.session.scalar(sa.select(SyncRun.id).where(SyncRun.integration_id == integration.id,
+                                                         SyncRun.status.in_(("queued", "running"))))
+    if busy:
+        raise Conflict(f"A sync is already queued or running for {integration.name} (run {busy}).")
+    run = SyncRun(integration_id=integration.id, mode=mode, trigger=trigger, status="queued")
+    db.session.add(run)
+    db.session.commit()
+    return run
+
+
+class SyncEngine:
+    """Runs one SyncRun for one integration with one GraphClient."""
+
+    def __init__(self, integration: Integration, graph: GraphClient, *, threshold_percent: int,
+                 confirm_deactivation: bool = False, holder: str | None = None):
+        self.integration, self.graph = integration, graph
+        self.threshold_percent, self.confirm = threshold_percent, confirm_deactivation
+        self.holder = holder or f"sync-{uuid.uuid4().hex[:12]}"
+        self.mapping = {m.portal_field: m.graph_attribute for m in integration.mappings} or fieldmap.default_mapping()
+        self.select = fieldmap.select_for(self.mapping)
+        self.first_sync = integration.last_sync_at is None
+        self.run: SyncRun | None = None
+        self.deactivated_ids: list[int] = []
+
+    # -- entry point -------------------------------------------------------------------------
+    def execute(self, run: SyncRun) -> SyncRun:
+        """Take the lease, run full or delta, record the outcome; always releases the lease."""
+        if not leases.acquire(lease_name(self.integration.id), self.holder, LEASE_TTL):
+            raise Conflict(f"A sync is already running for {self.integration.name}.")
+        self.run = run
+        try:
+            self._begin()
+            mode = "full" if run.mode == "full" or not self.integration.delta_link else "delta"
+            self._delta() if mode == "delta" else self._full()
+            self._finish("succeeded")
+        except SyncHeld:
+            self._finish("awaiting_confirmation")
+        except GraphError as exc:
+            db.session.rollback()
+            self._fail(exc.message, exc.detail)
+        except Exception as exc:
+            db.session.rollback()
+            log.exception("sync run %s crashed", run.id)
+            self._fail(f"Unexpected error: {exc.__class__.__name__}", {})
+            raise
+        finally:
+            db.session.rollback()
+            leases.release(lease_name(self.integration.id), self.holder)
+        return run
+
+    def _begin(self) -> None:
+        run = self.run
+        run.status, run.started_at, run.heartbeat_at = "running", _now(), _now()
+        run.retries = 0
+        self.graph.on_retry = self._count_retry
+        signals.sync_started.send("sync", actor=_actor(run), target=_target(self.integration),
+                                  detail={"run": run.id, "mode": run.mode, "trigger": run.trigger})
+        db.session.commit()
+
+    def _count_retry(self, failure, wait) -> None:
+        self.run.retries += 1
+
+    # -- full --------------------------------------------------------------------------------
+    def _full(self) -> None:
+        run = self.run
+        run.mode = "full"
+        delta_select = self.select + (["manager"] if self.mapping.get("manager") else [])
+        next_delta = self.graph.latest_delta_link(delta_select)
+        seen: set[str] = set()
+        pending = Pending()
+        active_before = self._active_count()
+        for page in self.graph.users(self.select, expand_manager=bool(self.mapping.get("manager"))):
+            items = page.get("value") if isinstance(page.get("value"), list) else []
+            seen.update(self._apply_page(items, partial=False, pending=pending))
+            self._progress(page_items=len(items))
+        self._collect_vanished(seen, pending)
+        self._apply_deactivations(pending, active_before)
+        self._resolve_managers()
+        self.integration.delta_link = next_delta
+
+    def _collect_vanished(self, seen: set, pending: Pending) -> None:
+        rows = db.session.execute(sa.select(Requester.id, Requester.entra_object_id, Requester.status).where(
+            Requester.integration_id == self.integration.id, Requester.status != "deleted")).all()
+        for rid, oid, status in rows:
+            if oid not in seen:
+                pending.rows.append((rid, {"status": "deleted", "account_enabled": False}, status))
+
+    # -- delta -------------------------------------------------------------------------------
+    def _delta(self) -> None:
+        run = self.run
+        run.mode = "delta"
+        items, next_link = [], None
+        try:
+            for page in self.graph.delta(self.integration.delta_link):
+                values = page.get("value") if isinstance(page.get("value"), list) else []
+                items.extend(values)
+                next_link = page.get("@odata.deltaLink") or next_link
+                self._progress(page_items=len(values))
+        except GraphError as exc:
+            if exc.graph_code in RESYNC_CODES or exc.http_status == 410:
+                db.session.rollback()
+                run.message = f"Microsoft asked for a full resync ({exc.graph_code}); ran a full sync instead."
+                return self._full()
+            raise
+        pending = Pending()
+        active_before = self._active_count()
+        for start in range(0, len(items), 500):
+            self._apply_page(items[start:start + 500], partial=True, pending=pending)
+            db.session.commit()
+        self._apply_deactivations(pending, active_before)
+        self._resolve_managers()
+        if next_link:
+            self.integration.delta_link = next_link
+
+    # -- applying users ----------------------------------------------------------------------
+    def _apply_page(self, items: list, *, partial: bool, pending: Pending) -> set[str]:
+        """Upsert one page; returns the object ids it saw. Deactivations go to `pending`."""
+        valid, seen = [], set()
+        for item in items:
+            oid = item.get("id") if isinstance(item, dict) else None
+            if not isinstance(oid, str) or not 0 < len(oid) <= 36:
+                self._error(None, "A user without a valid id was skipped.")
+                continue
+            valid.append(item)
+            seen.add(oid)
+        existing = self._existing({i["id"] for i in valid})
+        if self.first_sync:
+            self._adopt_by_email([i for i in valid if i["id"] not in existing], existing, partial)
+        inserts, updates = [], []
+        for item in valid:
+            self._plan(item, existing.get(item["id"]), partial, inserts, updates, pending)
+        if inserts:
+            db.session.execute(sa.insert(Requester), inserts)
+        if updates:
+            db.session.execute(sa.update(Requester), updates)
+        return seen
+
+    def _existing(self, ids: set) -> dict:
+        found = {}
+        ids = list(ids)
+        for start in range(0, len(ids), 500):
+            rows = db.session.execute(sa.select(Requester).where(
+                Requester.integration_id == self.integration.id, Requester.entra_object_id.in_(ids[start:start + 500])))
+            found.update({r.entra_object_id: r for r in rows.scalars()})
+        return found
+
+    def _adopt_by_email(self, items: list, existing: dict, partial: bool) -> None:
+        """First sync: link local requesters (no integration yet) with the same email instead of duplicating."""
+        emails = {}
+        for item in items:
+            email = fieldmap.apply(item, self.mapping, partial).get("email")
+            if email:
+                emails[email] = item["id"]
+        if not emails:
+            return
+        rows = db.session.scalars(sa.select(Requester).where(Requester.integration_id.is_(None),
+                                                             sa.func.lower(Requester.email).in_(list(emails))))
+        for requester in rows:
+            oid = emails[requester.email.lower()]
+            requester.integration_id, requester.entra_object_id = self.integration.id, oid
+            existing[oid] = requester
+        db.session.flush()
+
+    def _plan(self, item, row, partial, inserts, updates, pending) -> None:
+        """Decide insert, update, unchanged or deactivate for one Graph user."""
+        run, now = self.run, _now()
+        if "@removed" in item:
+            if row is not None and row.status != "deleted":
+                pending.rows.append((row.id, {"status": "deleted", "account_enabled": False}, row.status))
+            return
+        values = fieldmap.apply(item, self.mapping, partial)
+        if row is not None:
+            merged = {name: getattr(row, name) for name in REQUESTER_FIELDS}
+            merged.update(values)
+            enabled = item.get("accountEnabled", row.account_enabled) if partial else item.get("accountEnabled")
+            user_type = item.get("userType", row.user_type) if partial else item.get("userType")
+        else:
+            merged = {name: values.get(name) for name in REQUESTER_FIELDS}
+            enabled, user_type = item.get("accountEnabled"), item.get("userType")
+        enabled = enabled is not False  # missing means enabled, as Graph omits nothing it was asked for
+        merged["display_name"] = merged.get("display_name") or merged.get("user_principal_name") or merged.get("email") or ""
+        digest = fieldmap.content_hash({k: merged[k] for k in REQUESTER_FIELDS}, enabled, user_type)
+        status = "active" if enabled else "disabled"
+        record = dict(merged, account_enabled=enabled, user_type=user_type if isinstance(user_type, str) else None,
+                      status=status, content_hash=digest, last_synced_at=now, updated_at=now)
+        if row is None:
+            record.update(integration_id=self.integration.id, entra_object_id=item["id"], created_at=now,
+                          failed_attempts=0, lockout_count=0)
+            inserts.append(record)
+            run.created += 1
+        elif row.content_hash == digest and row.status == status:
+            run.unchanged += 1
+        elif row.status == "active" and status != "active":
+            pending.rows.append((row.id, record, row.status))
+        else:
+            if row.status != "active" and status == "active":
+                run.reactivated += 1
+            else:
+                run.updated += 1
+            updates.append(dict(record, id=row.id))
+
+    def _apply_deactivations(self, pending: Pending, active_before: int) -> None:
+        """Hold the run if too many would go; otherwise apply them in batches."""
+        going = [p for p in pending.rows if p[2] == "active"]
+        limit = active_before * self.threshold_percent / 100
+        if going and len(going) > limit and not self.confirm:
+            self.run.held_deactivations = len(going)
+            self.run.message = (f"This run would deactivate {len(going)} of {active_before} active requesters, more "
+                                f"than the {self.threshold_percent}% threshold. Nothing was deactivated; confirm to "
+                                "apply it.")
+            db.session.commit()
+            raise SyncHeld()
+        now = _now()
+        for rid, values, old_status in pending.rows:
+            db.session.execute(sa.update(Requester).where(Requester.id == rid).values(
+                dict(values, updated_at=now, last_synced_at=now)))
+            if old_status == "active":
+                self.run.deactivated += 1
+                self.deactivated_ids.append(rid)
+            else:
+                self.run.updated += 1
+        db.session.commit()
+
+    def _resolve_managers(self) -> None:
+        """Point manager_id at the manager's requester, by object id, in one statement (only after writes)."""
+        run = self.run
+        if not (run.created or run.updated or run.reactivated or run.deactivated):
+            return
+        manager = sa.orm.aliased(Requester)
+        lookup = (sa.select(manager.id).where(manager.integration_id == Requester.integration_id,
+                                              manager.entra_object_id == Requester.manager_object_id)
+                  .scalar_subquery())
+        db.session.execute(sa.update(Requester).where(Requester.integration_id == self.integration.id)
+                           .where(sa.or_(Requester.manager_object_id.is_not(None), Requester.manager_id.is_not(None)))
+                           .values(manager_id=lookup).execution_options(synchronize_session=False))
+        db.session.commit()
+
+    # -- bookkeeping -------------------------------------------------------------------------
+    def _active_count(self) -> int:
+        return db.session.scalar(sa.select(sa.func.count()).select_from(Requester).where(
+            Requester.integration_id == self.integration.id, Requester.status == "active")) or 0
+
+    def _progress(self, page_items: int) -> None:
+        """Commit the page together with the run's counters and a lease renewal."""
+        run = self.run
+        run.pages += 1
+        run.fetched += page_items
+        run.heartbeat_at = _now()
+        if not leases.renew(lease_name(self.integration.id), self.holder, LEASE_TTL):
+            raise GraphError("The sync lease was lost to another process; this run stopped.", graph_code="lease_lost")
+        db.session.commit()
+
+    def _error(self, user, message: str) -> None:
+        run = self.run
+        run.failed += 1
+        if len(run.errors or []) < MAX_ERRORS_KEPT:
+            run.errors = list(run.errors or []) + [{"user": user, "error": message}]
+
+    def _finish(self, status: str) -> None:
+        run, integration = self.run, self.integration
+        run.status, run.finished_at = status, _now()
+        if status == "succeeded":
+            integration.last_sync_at = run.finished_at
+        signals.sync_finished.send("sync", actor=_actor(run), target=_target(integration),
+                                   outcome="success" if status == "succeeded" else "failure",
+                                   reason=None if status == "succeeded" else run.message, detail=_counts(run))
+        db.session.commit()
+        if self.deactivated_ids:
+            signals.requesters_deactivated.send("sync", requester_ids=list(self.deactivated_ids), reason="account_disabled")
+            db.session.commit()
+
+    def _fail(self, message: str, detail: dict) -> None:
+        run = db.session.get(SyncRun, self.run.id)
+        run.status, run.finished_at, run.message = "failed", _now(), message
+        run.errors = list(run.errors or [])[:MAX_ERRORS_KEPT - 1] + [{"user": None, "error": message, **(detail or {})}]
+        signals.sync_finished.send("sync", actor=_actor(run), target=_target(self.integration), outcome="failure",
+                                   reason=message, detail=_counts(run))
+        db.session.commit()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _actor(run: SyncRun) -> signals.Principal:
+    return signals.SCHEDULER if run.trigger == "scheduler" else signals.SYSTEM
+
+
+def _target(integration: Integration) -> signals.Target:
+    return signals.Target("integration", str(integration.id), integration.name)
+
+
+def _counts(run: SyncRun) -> dict:
+    return {"run": run.id, "mode": run.mode, "pages": run.pages, "fetched": run.fetched, "created": run.created,
+            "updated": run.updated, "unchanged": run.unchanged, "deactivated": run.deactivated,
+            "reactivated": run.reactivated, "failed": run.failed, "retries": run.retries,
+            "held_deactivations": run.held_deactivations}

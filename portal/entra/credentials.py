@@ -1,0 +1,113 @@
+"""MSAL confidential clients for app-only tokens, and plain-language errors for every way they fail."""
+import hashlib
+import threading
+from dataclasses import dataclass
+
+import jwt
+import msal
+import requests
+
+from portal.entra.cloud import CloudEndpoints
+from portal.entra.http import MicrosoftSession
+from portal.errors import PortalError
+
+AADSTS_MESSAGES = {
+    90002: ("tenant_not_found", "Microsoft does not know this tenant. Check the Tenant ID (Directory ID) on the app "
+                                "registration's Overview page, and that the national cloud is the right one."),
+    900023: ("tenant_not_found", "The Tenant ID is not a valid tenant GUID or domain."),
+    700016: ("client_not_found", "No app with this Client ID exists in the tenant. Copy the Application (client) ID "
+                                 "from the app registration's Overview page."),
+    7000215: ("invalid_secret", "The client secret is wrong. Copy the secret's Value (not its Secret ID) from "
+                                "Certificates & secrets, or create a new secret."),
+    7000222: ("secret_expired", "The client secret has expired. Create a new one under Certificates & secrets and "
+                                "use 'Replace secret' here."),
+    7000216: ("invalid_secret", "No client secret was sent. Enter the secret's Value."),
+}
+
+
+class EntraError(PortalError):
+    """Getting a token from Microsoft failed; `kind` says why in one word, `aadsts` is Microsoft's code."""
+
+    status = 502
+    title = "Microsoft sign-in for the app failed"
+
+    def __init__(self, message, *, kind, aadsts=None, correlation_id=None, description=None):
+        super().__init__(message, code=kind, detail={"aadsts": aadsts, "correlation_id": correlation_id})
+        self.kind, self.aadsts, self.correlation_id, self.description = kind, aadsts, correlation_id, description
+
+    def support_info(self) -> dict:
+        """What to keep for a support case: Microsoft's code and ids, never secrets."""
+        return {"kind": self.kind, "aadsts": self.aadsts, "correlation_id": self.correlation_id,
+                "description": (self.description or "")[:500]}
+
+
+@dataclass(frozen=True)
+class AppCredentials:
+    """What MSAL needs for app-only tokens."""
+
+    endpoints: CloudEndpoints
+    tenant: str
+    client_id: str
+    client_secret: str
+
+
+_clients: dict = {}
+_clients_lock = threading.Lock()
+
+
+def _client(creds: AppCredentials) -> msal.ConfidentialClientApplication:
+    """One MSAL client per credential set, so its in-memory token cache is reused between calls."""
+    key = (creds.endpoints, creds.tenant, creds.client_id, hashlib.sha256(creds.client_secret.encode()).hexdigest())
+    with _clients_lock:
+        if key not in _clients:
+            _clients[key] = msal.ConfidentialClientApplication(
+                creds.client_id, client_credential=creds.client_secret,
+                authority=creds.endpoints.authority(creds.tenant),
+                instance_discovery=False if creds.endpoints.overridden else None,
+                http_client=MicrosoftSession(creds.endpoints.ca_bundle), timeout=30)
+        return _clients[key]
+
+
+def forget(creds: AppCredentials) -> None:
+    """Drop cached clients (after a secret is replaced)."""
+    with _clients_lock:
+        for key in [k for k in _clients if k[1] == creds.tenant and k[2] == creds.client_id]:
+            del _clients[key]
+
+
+def acquire_app_token(creds: AppCredentials) -> dict:
+    """An app-only token for Graph, or an EntraError that says what to fix."""
+    try:
+        result = _client(creds).acquire_token_for_client([creds.endpoints.graph_scope])
+    except requests.exceptions.SSLError as exc:
+        raise EntraError(f"The connection to {creds.endpoints.authority_host} is not trusted (TLS certificate check "
+                         "failed). If a proxy inspects TLS, set ENTRA_CA_BUNDLE to its CA certificate.",
+                         kind="tls", description=str(exc)[:300]) from exc
+    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+        raise EntraError(f"Frontdesk could not reach Microsoft at {creds.endpoints.authority_host}. Check the "
+                         "network, proxy and firewall, then try again.", kind="network", description=str(exc)[:300]) from exc
+    except ValueError as exc:  # MSAL raises this when tenant discovery answers 4xx
+        kind, message = AADSTS_MESSAGES[90002]
+        raise EntraError(message, kind=kind, aadsts=90002, description=str(exc)[:300]) from exc
+    if "access_token" in result:
+        return result
+    raise _error_from_result(result)
+
+
+def _error_from_result(result: dict) -> EntraError:
+    codes = result.get("error_codes") or []
+    aadsts = codes[0] if codes else None
+    kind, message = AADSTS_MESSAGES.get(aadsts, (None, None))
+    if kind is None:
+        if "throttl" in str(result).lower() or result.get("error") == "temporarily_unavailable":
+            kind, message = "throttled", "Microsoft is throttling sign-in requests. Wait a minute and try again."
+        else:
+            kind = result.get("error") or "token_error"
+            message = f"Microsoft refused the token request: {(result.get('error_description') or kind).splitlines()[0][:300]}"
+    return EntraError(message, kind=kind, aadsts=aadsts, correlation_id=result.get("correlation_id"),
+                      description=result.get("error_description"))
+
+
+def token_claims(access_token: str) -> dict:
+    """Read the app token's claims (roles, tid); MSAL already checked where it came from over TLS."""
+    return jwt.decode(access_token, options={"verify_signature": False})

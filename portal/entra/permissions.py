@@ -1,0 +1,57 @@
+"""Which application permissions each Frontdesk feature needs, and a checklist from a token's roles."""
+from dataclasses import dataclass
+
+GRANT_HOW = ("In the Microsoft Entra admin center open App registrations > your app > API permissions > "
+             "Add a permission > Microsoft Graph > Application permissions, add {perms}, then press "
+             "'Grant admin consent'.")
+
+
+@dataclass(frozen=True)
+class Feature:
+    """A feature and the permission sets that enable it (any one set is enough)."""
+
+    key: str
+    label: str
+    any_of: tuple[frozenset, ...]
+
+    def describe_need(self) -> str:
+        return " or ".join(" + ".join(sorted(s)) for s in self.any_of)
+
+
+FEATURES = (
+    Feature("sync", "Directory sync (read users)", (frozenset({"User.Read.All"}), frozenset({"User.ReadWrite.All"}),
+                                                     frozenset({"Directory.Read.All"}), frozenset({"Directory.ReadWrite.All"}))),
+    Feature("reset_password", "Force Password Reset on Next Login",
+            (frozenset({"User-PasswordProfile.ReadWrite.All"}), frozenset({"User.ReadWrite.All"}))),
+    Feature("enable_disable", "Unlock / Disable (Lock) User Account",
+            (frozenset({"User.EnableDisableAccount.All", "User.Read.All"}), frozenset({"User.ReadWrite.All"}))),
+    Feature("revoke_sessions", "Revoke Microsoft sign-in sessions",
+            (frozenset({"User.RevokeSessions.All"}), frozenset({"User.ReadWrite.All"}))),
+)
+BY_KEY = {f.key: f for f in FEATURES}
+
+# Which features each workflow action needs.
+ACTION_FEATURES = {"force_password_reset": ("reset_password",), "unlock": ("enable_disable",),
+                   "disable": ("enable_disable", "revoke_sessions")}
+
+
+def feature_enabled(feature: Feature, roles) -> bool:
+    """True when the granted roles include one of the feature's permission sets."""
+    granted = set(roles or ())
+    return any(needed <= granted for needed in feature.any_of)
+
+
+def checklist(roles) -> list[dict]:
+    """One row per feature: enabled or not, what it needs, and how to grant it."""
+    rows = []
+    for feature in FEATURES:
+        ok = feature_enabled(feature, roles)
+        rows.append({"key": feature.key, "label": feature.label, "ok": ok, "needs": feature.describe_need(),
+                     "how": None if ok else GRANT_HOW.format(perms=" + ".join(sorted(feature.any_of[0])))})
+    return rows
+
+
+def action_allowed(action: str, roles) -> tuple[bool, list[str]]:
+    """Whether a workflow action's features are all enabled; the missing feature labels otherwise."""
+    missing = [BY_KEY[k].label for k in ACTION_FEATURES[action] if not feature_enabled(BY_KEY[k], roles)]
+    return not missing, missing

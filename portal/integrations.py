@@ -1,0 +1,268 @@
+"""Installing, verifying and maintaining Entra ID integrations. No Flask imports: settings are passed in."""
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+
+from portal import signals
+from portal.crypto import SecretBox, secret_hint
+from portal.directory import mapping as fieldmap
+from portal.entra import credentials, permissions
+from portal.entra.cloud import CLOUDS, endpoints
+from portal.entra.credentials import AppCredentials, EntraError
+from portal.entra.graph import GraphClient, GraphError, RetryPolicy
+from portal.errors import NotFound, ValidationError
+from portal.extensions import db
+from portal.models import FieldMapping, Integration
+
+GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+@dataclass(frozen=True)
+class MicrosoftSettings:
+    """Endpoint overrides and retry settings from the app config."""
+
+    authority_host: str | None = None
+    graph_endpoint: str | None = None
+    ca_bundle: str | None = None
+    encryption_key: str = ""
+    retry: RetryPolicy | None = None
+
+    @classmethod
+    def from_config(cls, config) -> "MicrosoftSettings":
+        """Build from the app config mapping."""
+        retry = RetryPolicy(max_attempts=config.get("GRAPH_MAX_ATTEMPTS", 6), base=config.get("GRAPH_BACKOFF_BASE", 0.5),
+                            cap=config.get("GRAPH_BACKOFF_CAP", 30.0), max_total_sleep=config.get("GRAPH_MAX_TOTAL_SLEEP", 120.0))
+        return cls(config.get("ENTRA_AUTHORITY_HOST"), config.get("GRAPH_ENDPOINT"), config.get("ENTRA_CA_BUNDLE"),
+                   config["ENCRYPTION_KEY"], retry)
+
+
+@dataclass
+class InstallForm:
+    """What the admin typed on the install form (or the CLI)."""
+
+    name: str
+    tenant_id: str
+    client_id: str
+    client_secret: str
+    secret_expires_on: date | None
+    cloud: str = "global"
+
+
+def validate_install(form: InstallForm, today: date | None = None) -> dict:
+    """Field-by-field checks with messages that say what is wrong; raises ValidationError with `errors`."""
+    errors, today = {}, today or datetime.now(UTC).date()
+    name, tenant, client = form.name.strip(), form.tenant_id.strip().lower(), form.client_id.strip().lower()
+    if not 1 <= len(name) <= 120:
+        errors["name"] = "Give the integration a name of 1 to 120 characters (for example 'Contoso staff')."
+    if not (GUID.match(tenant) or DOMAIN.match(tenant)):
+        errors["tenant_id"] = ("Enter the Directory (tenant) ID as a GUID like 72f988bf-86f1-41af-91ab-2d7cd011db47, "
+                               "or a verified domain like contoso.onmicrosoft.com.")
+    if not GUID.match(client):
+        errors["client_id"] = "Enter the Application (client) ID: a GUID like 1e2feb89-414c-443c-9027-c4d1c386bbc4."
+    secret = form.client_secret.strip()
+    if not secret or len(secret) > 1024 or any(c.isspace() for c in secret):
+        errors["client_secret"] = "Paste the client secret's Value (one line, no spaces)."
+    if form.secret_expires_on is None:
+        errors["secret_expires_on"] = "Enter the date the secret expires (shown beside it in Certificates & secrets)."
+    elif form.secret_expires_on < today:
+        errors["secret_expires_on"] = "That date is in the past: the secret has already expired. Create a new one."
+    if form.cloud not in CLOUDS:
+        errors["cloud"] = "Choose Global, US Government or China."
+    if errors:
+        raise ValidationError("Some fields need attention.", detail={"errors": errors})
+    return {"name": name, "tenant_id": tenant, "client_id": client, "client_secret": secret}
+
+
+def _creds(settings: MicrosoftSettings, cloud: str, tenant: str, client_id: str, secret: str) -> AppCredentials:
+    ends = endpoints(cloud, authority_host=settings.authority_host, graph_endpoint=settings.graph_endpoint,
+                     ca_bundle=settings.ca_bundle)
+    return AppCredentials(ends, tenant, client_id, secret)
+
+
+def credentials_for(integration: Integration, settings: MicrosoftSettings) -> AppCredentials:
+    """Decrypt the stored secret into MSAL credentials (kept in memory only)."""
+    secret = SecretBox(settings.encryption_key).decrypt(integration.secret_encrypted)
+    return _creds(settings, integration.cloud, integration.tenant_id, integration.client_id, secret)
+
+
+def graph_for(integration: Integration, settings: MicrosoftSettings, **kwargs) -> GraphClient:
+    """A GraphClient for one integration."""
+    return GraphClient(credentials_for(integration, settings), retry=settings.retry, **kwargs)
+
+
+@dataclass
+class Probe:
+    """What Verify learned: the tenant GUID, granted roles, and whether reading users works."""
+
+    tenant_guid: str | None
+    roles: list
+    can_read_users: bool
+    graph_error: GraphError | None = None
+
+
+def probe(creds: AppCredentials, retry: RetryPolicy | None = None) -> Probe:
+    """Get an app-only token, read its roles, then GET /users?$top=1&$select=id. Raises EntraError."""
+    token = credentials.acquire_app_token(creds)
+    claims = credentials.token_claims(token["access_token"])
+    roles = sorted(r for r in claims.get("roles", []) if isinstance(r, str))
+    try:
+        GraphClient(creds, retry=retry or RetryPolicy(max_attempts=2)).first_user_id()
+    except GraphError as exc:
+        return Probe(claims.get("tid"), roles, False, exc)
+    return Probe(claims.get("tid"), roles, True)
+
+
+def install(form: InstallForm, settings: MicrosoftSettings, *, actor: signals.Principal) -> Integration:
+    """Check the credentials with Microsoft, then save everything in one transaction (or nothing)."""
+    clean = validate_install(form)
+    creds = _creds(settings, form.cloud, clean["tenant_id"], clean["client_id"], clean["client_secret"])
+    try:
+        result = probe(creds, settings.retry)
+    except EntraError as exc:
+        signals.integration_failing.send("integrations", actor=actor, target=signals.Target("integration", None, clean["name"]),
+                                         outcome="failure", reason=f"Install refused: {exc.message}",
+                                         detail={k: v for k, v in exc.support_info().items() if k != "description"})
+        db.session.commit()
+        raise
+    integration = Integration(
+        name=clean["name"], tenant_id=clean["tenant_id"], client_id=clean["client_id"], cloud=form.cloud,
+        secret_encrypted=SecretBox(settings.encryption_key).encrypt(clean["client_secret"]),
+        secret_hint=secret_hint(clean["client_secret"]), secret_expires_on=form.secret_expires_on)
+    integration.mappings = [FieldMapping(tab=fieldmap.FIELDS[k].tab, portal_field=k, graph_attribute=v)
+                            for k, v in fieldmap.default_mapping().items()]
+    db.session.add(integration)
+    db.session.flush()
+    signals.integration_installed.send("integrations", actor=actor, target=_target(integration),
+                                       detail={"cloud": form.cloud, "client_id": clean["client_id"]})
+    _record_probe(integration, result, actor)
+    db.session.commit()
+    return integration
+
+
+def verify(integration: Integration, settings: MicrosoftSettings, *, actor: signals.Principal) -> Probe | EntraError:
+    """Re-run Verify on a saved integration and store the outcome (verified or failing, with why)."""
+    try:
+        result = probe(credentials_for(integration, settings), settings.retry)
+    except EntraError as exc:
+        mark_failing(integration, exc.message, exc.support_info(), actor=actor)
+        db.session.commit()
+        return exc
+    _record_probe(integration, result, actor)
+    db.session.commit()
+    return result
+
+
+def _record_probe(integration: Integration, result: Probe, actor) -> None:
+    integration.granted_permissions = result.roles
+    integration.directory_tenant_id = result.tenant_guid
+    if result.can_read_users:
+        integration.status, integration.status_reason, integration.last_error = "verified", None, None
+        integration.verified_at = datetime.now(UTC)
+        signals.integration_verified.send("integrations", actor=actor, target=_target(integration),
+                                          detail={"roles": result.roles, "tenant": result.tenant_guid})
+        return
+    exc = result.graph_error
+    reason = ("No Microsoft Graph application permissions are granted: admin consent is missing. Grant "
+              "User.Read.All and press 'Grant admin consent' in the Entra admin center, then verify again."
+              if not result.roles else f"Reading users failed: {exc.message}")
+    mark_failing(integration, reason, {"kind": "no_consent" if not result.roles else "graph_error",
+                                       "graph_code": exc.graph_code, "request_id": exc.request_id}, actor=actor)
+
+
+def mark_failing(integration: Integration, reason: str, info: dict, *, actor=signals.SYSTEM) -> None:
+    """Record why the integration fails (shown to admins) and audit it; the caller commits."""
+    integration.status, integration.status_reason, integration.last_error = "failing", reason, info
+    signals.integration_failing.send("integrations", actor=actor, target=_target(integration), outcome="failure",
+                                     reason=reason, detail={k: v for k, v in info.items() if k != "description"})
+
+
+def replace_secret(integration: Integration, new_secret: str, expires_on: date | None, settings: MicrosoftSettings,
+                   *, actor: signals.Principal) -> Probe:
+    """Check the new secret with Microsoft first; only a working secret replaces the old one."""
+    form = InstallForm(integration.name, integration.tenant_id, integration.client_id, new_secret, expires_on,
+                       integration.cloud)
+    clean = validate_install(form)
+    creds = _creds(settings, integration.cloud, integration.tenant_id, integration.client_id, clean["client_secret"])
+    result = probe(creds, settings.retry)
+    credentials.forget(creds)
+    integration.secret_encrypted = SecretBox(settings.encryption_key).encrypt(clean["client_secret"])
+    integration.secret_hint, integration.secret_expires_on = secret_hint(clean["client_secret"]), expires_on
+    signals.integration_secret_replaced.send("integrations", actor=actor, target=_target(integration),
+                                             detail={"expires_on": expires_on.isoformat() if expires_on else None})
+    _record_probe(integration, result, actor)
+    db.session.commit()
+    return result
+
+
+def checklist(integration: Integration) -> list[dict]:
+    """Verify's permission checklist for the stored roles."""
+    return permissions.checklist(integration.granted_permissions or [])
+
+
+def expiry_state(integration: Integration, today: date | None = None) -> tuple[str | None, int | None]:
+    """('expired'|'7'|'30'|None, days left) from the entered expiry date."""
+    if integration.secret_expires_on is None:
+        return None, None
+    days = (integration.secret_expires_on - (today or datetime.now(UTC).date())).days
+    if days < 0:
+        return "expired", days
+    if days <= 7:
+        return "7", days
+    if days <= 30:
+        return "30", days
+    return None, days
+
+
+def get(integration_id: int) -> Integration:
+    integration = db.session.get(Integration, integration_id)
+    if integration is None:
+        raise NotFound("There is no such integration.")
+    return integration
+
+
+def all_integrations() -> list[Integration]:
+    return list(db.session.scalars(sa.select(Integration).order_by(Integration.name)))
+
+
+def save_mapping(integration: Integration, requested: dict, *, actor: signals.Principal) -> dict:
+    """Validate and store the mapping; a change forces the next sync to be full. Returns the changes."""
+    clean = fieldmap.validate(requested)
+    current = {m.portal_field: m for m in integration.mappings}
+    changes = {}
+    for name, attribute in clean.items():
+        row = current.get(name)
+        if row is None:
+            integration.mappings.append(FieldMapping(tab=fieldmap.FIELDS[name].tab, portal_field=name,
+                                                     graph_attribute=attribute))
+            changes[name] = [None, attribute]
+        elif row.graph_attribute != attribute:
+            changes[name] = [row.graph_attribute, attribute]
+            row.graph_attribute = attribute
+    if changes:
+        integration.mapping_version += 1
+        integration.delta_link = None
+        signals.mapping_changed.send("integrations", actor=actor, target=_target(integration), detail=changes)
+    db.session.commit()
+    return changes
+
+
+def mapping_of(integration: Integration) -> dict:
+    """The stored mapping as {portal_field: attribute}, default for anything missing."""
+    stored = {m.portal_field: m.graph_attribute for m in integration.mappings}
+    return {k: stored[k] if k in stored else v for k, v in fieldmap.default_mapping().items()}
+
+
+def preview(integration: Integration, requested: dict, settings: MicrosoftSettings, count: int = 5) -> list[dict]:
+    """The mapped values of a few real users, for the mapping page's live preview."""
+    clean = fieldmap.validate(requested)
+    graph = graph_for(integration, settings)
+    page = next(graph.users(fieldmap.select_for(clean), expand_manager=bool(clean.get("manager")), top=count))
+    users = [u for u in page.get("value", []) if isinstance(u, dict)][:count]
+    return [dict(fieldmap.apply(u, clean), id=u.get("id"), account_enabled=u.get("accountEnabled")) for u in users]
+
+
+def _target(integration: Integration) -> signals.Target:
+    return signals.Target("integration", str(integration.id), integration.name)

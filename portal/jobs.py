@@ -1,0 +1,106 @@
+"""Background work run with an app context: queued syncs, due syncs and the secret-expiry check.
+
+The web process kicks a thread right after queueing a run, so a sync starts at once; the scheduler
+process polls for queued runs too, so nothing waits forever if a web worker dies.
+"""
+import logging
+import threading
+from datetime import UTC, date, datetime, timedelta
+
+import sqlalchemy as sa
+
+from portal import integrations, policy, signals
+from portal.directory.sync import SyncEngine, start_run
+from portal.errors import Conflict
+from portal.extensions import db
+from portal.models import AuditEvent, Integration, SyncRun
+
+log = logging.getLogger("portal.jobs")
+STALE_AFTER = timedelta(minutes=10)
+
+
+def run_queued_syncs(app) -> int:
+    """Run every queued sync run (oldest first); returns how many ran."""
+    ran = 0
+    with app.app_context():
+        _fail_stale_runs()
+        settings = integrations.MicrosoftSettings.from_config(app.config)
+        for run_id in db.session.scalars(sa.select(SyncRun.id).where(SyncRun.status == "queued").order_by(SyncRun.id)).all():
+            run = db.session.get(SyncRun, run_id)
+            integration = db.session.get(Integration, run.integration_id)
+            engine = SyncEngine(integration, integrations.graph_for(integration, settings),
+                                threshold_percent=policy.get("sync_deactivation_threshold_percent"),
+                                confirm_deactivation=run.trigger == "confirmed")
+            try:
+                engine.execute(run)
+                ran += 1
+            except Conflict as exc:
+                log.info("sync run %s waits: %s", run_id, exc.message)
+        db.session.remove()
+    return ran
+
+
+def kick(app) -> threading.Thread:
+    """Start a background thread that runs queued syncs now."""
+    thread = threading.Thread(target=_safe_run, args=(app,), name="sync-kick", daemon=True)
+    thread.start()
+    return thread
+
+
+def _safe_run(app) -> None:
+    try:
+        run_queued_syncs(app)
+    except Exception:
+        log.exception("background sync failed")
+
+
+def _fail_stale_runs() -> None:
+    """A run whose heartbeat stopped (the process died) is marked interrupted; the next run redoes the work."""
+    cutoff = datetime.now(UTC) - STALE_AFTER
+    stale = db.session.scalars(sa.select(SyncRun).where(SyncRun.status == "running", SyncRun.heartbeat_at < cutoff)).all()
+    for run in stale:
+        run.status, run.finished_at = "failed", datetime.now(UTC)
+        run.message = "Interrupted: the process running this sync stopped. The next run redoes it from the start."
+    db.session.commit()
+
+
+def queue_due_syncs(app, now: datetime | None = None) -> list[int]:
+    """Queue a delta sync for each verified integration whose interval has passed."""
+    now = now or datetime.now(UTC)
+    queued = []
+    with app.app_context():
+        interval = timedelta(minutes=policy.get("sync_interval_minutes"))
+        for integration in db.session.scalars(sa.select(Integration).where(Integration.status == "verified")):
+            if integration.last_sync_at and integration.last_sync_at + interval > now:
+                continue
+            try:
+                queued.append(start_run(integration, "delta", "scheduler").id)
+            except Conflict:
+                continue
+    return queued
+
+
+def check_secret_expiry(app, today: date | None = None) -> int:
+    """Audit, once per day, every integration whose secret expires within 30 or 7 days or has expired."""
+    count = 0
+    with app.app_context():
+        today = today or datetime.now(UTC).date()
+        start = datetime.combine(today, datetime.min.time(), UTC)
+        for integration in integrations.all_integrations():
+            state, days = integrations.expiry_state(integration, today)
+            if state is None or _already_warned(integration, start):
+                continue
+            signals.integration_secret_expiring.send(
+                "jobs", actor=signals.SCHEDULER, target=signals.Target("integration", str(integration.id), integration.name),
+                outcome="failure" if state == "expired" else "success",
+                reason="The client secret has expired." if state == "expired" else f"The client secret expires in {days} days.",
+                detail={"expires_on": integration.secret_expires_on.isoformat(), "days_left": days})
+            count += 1
+        db.session.commit()
+    return count
+
+
+def _already_warned(integration: Integration, since: datetime) -> bool:
+    return bool(db.session.scalar(sa.select(AuditEvent.id).where(
+        AuditEvent.action == "integration.secret_expiring", AuditEvent.target_id == str(integration.id),
+        AuditEvent.occurred_at >= since).limit(1)))

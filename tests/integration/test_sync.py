@@ -1,0 +1,248 @@
+"""Directory sync against a 2,500-user emulated tenant over HTTPS: full, delta, threshold, faults, no-op runs."""
+import threading
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from portal import integrations
+from portal.directory.sync import SyncEngine, start_run
+from portal.models import Requester, SyncRun
+from tests.conftest import install_integration
+
+USERS = 2500
+
+
+@pytest.fixture(scope="module")
+def tenant(tmp_path_factory):
+    """A dedicated emulator for sync tests, so exact counts are not disturbed by other tests."""
+    from emulator.client import EmulatorClient
+    from emulator.server import start
+
+    running = start(users=USERS, seed=11, https_port=0, state_dir=tmp_path_factory.mktemp("sync-emulator"))
+    client = EmulatorClient(running.info)
+    client.running = running
+    yield client
+    running.stop()
+
+
+@pytest.fixture
+def synced(app, tenant):
+    """An installed integration (default mapping) against the sync tenant."""
+    tenant.clear_faults()
+    integration = install_integration(app, tenant)
+    yield integration
+    tenant.clear_faults()
+
+
+def sync(app, integration, mode="delta", trigger="manual", confirm=False, run=None):
+    """Queue and run one sync in this thread (or run an already queued one); returns the finished run."""
+    from portal import policy
+
+    run = run or start_run(integration, mode, trigger)
+    settings = integrations.MicrosoftSettings.from_config(app.config)
+    engine = SyncEngine(integration, integrations.graph_for(integration, settings),
+                        threshold_percent=policy.get("sync_deactivation_threshold_percent"), confirm_deactivation=confirm)
+    return engine.execute(run)
+
+
+def table(db, integration):
+    """The requester table as comparable tuples."""
+    rows = db.session.execute(sa.select(Requester.entra_object_id, Requester.display_name, Requester.email,
+                                        Requester.department, Requester.status, Requester.manager_id.is_not(None))
+                              .where(Requester.integration_id == integration.id).order_by(Requester.entra_object_id))
+    return [tuple(r) for r in rows]
+
+
+def live_users(tenant):
+    users = tenant.running.state.directory.tenants[tenant.tenant_id].users.values()
+    return [u for u in users if not u.soft_deleted]
+
+
+def test_full_sync_creates_every_user_with_exact_counts(app, db, synced, tenant):
+    """The first sync creates one requester per user; disabled users come in as disabled; managers resolve."""
+    run = sync(app, synced)
+    users = live_users(tenant)
+    enabled = sum(1 for u in users if u.props["accountEnabled"])
+    assert run.status == "succeeded", run.message
+    assert run.mode == "full" and run.created == len(users) and run.pages == -(-len(users) // 999)
+    assert run.updated == run.unchanged == run.deactivated == run.failed == 0
+    counts = dict(db.session.execute(sa.select(Requester.status, sa.func.count()).group_by(Requester.status)).all())
+    assert counts == {"active": enabled, "disabled": len(users) - enabled}
+    with_manager = db.session.scalar(sa.select(sa.func.count()).select_from(Requester).where(Requester.manager_id.is_not(None)))
+    assert with_manager == sum(1 for u in users if u.manager_id)
+    db.session.refresh(synced)
+    assert synced.delta_link and synced.last_sync_at
+
+
+def test_no_change_delta_writes_no_requester_row(app, db, synced):
+    """A delta run with nothing changed writes no requester row at all (counted at the SQL level)."""
+    sync(app, synced)
+    writes = []
+
+    def count(conn, cursor, statement, params, context, executemany):
+        if statement.lstrip().upper().startswith(("INSERT INTO REQUESTERS", "UPDATE REQUESTERS")):
+            writes.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        run = sync(app, synced)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    assert run.status == "succeeded" and run.mode == "delta"
+    assert run.created == run.updated == run.deactivated == 0 and writes == []
+
+
+def test_full_resync_of_unchanged_tenant_writes_nothing(app, db, synced):
+    """A second full sync finds every user unchanged by content hash."""
+    first = sync(app, synced)
+    second = sync(app, synced, mode="full")
+    assert second.unchanged == first.created and second.created == second.updated == 0
+
+
+def test_delta_applies_every_kind_of_change(app, db, synced, tenant):
+    """Create, change, disable, soft-delete, restore and hard-delete reach the table through delta."""
+    sync(app, synced)
+    ids = [u.id for u in live_users(tenant) if u.props["accountEnabled"]][:5]
+    changed, disabled, soft, gone, restored = ids
+    tenant.soft_delete(restored)
+    sync(app, synced)
+    name = f"n{uuid.uuid4().hex[:8]}"
+    created = tenant.create_user(userPrincipalName=f"{name}@{tenant.info['tenant_domain']}", displayName="Nina Neu",
+                                 mail=f"{name}@{tenant.info['tenant_domain']}", department="Legal")["props"]["id"]
+    tenant.update_user(changed, department="Skunkworks")
+    tenant.update_user(disabled, accountEnabled=False)
+    tenant.soft_delete(soft)
+    tenant.restore(restored)
+    tenant.hard_delete(gone)
+    run = sync(app, synced)
+    assert run.status == "succeeded" and run.mode == "delta"
+    assert (run.created, run.updated, run.deactivated, run.reactivated) == (1, 1, 3, 1)
+    status = dict(db.session.execute(sa.select(Requester.entra_object_id, Requester.status)).all())
+    assert status[created] == "active" and status[disabled] == "disabled"
+    assert status[soft] == status[gone] == "deleted" and status[restored] == "active"
+    dept = db.session.scalar(sa.select(Requester.department).where(Requester.entra_object_id == changed))
+    assert dept == "Skunkworks"
+    tenant.update_user(disabled, accountEnabled=True)
+    tenant.restore(soft)
+
+
+def test_first_sync_adopts_local_requester_by_email(app, db, synced, tenant):
+    """A requester created before sync, with a tenant user's email, is linked, not duplicated."""
+    user = live_users(tenant)[3]
+    db.session.add(Requester(display_name="Local copy", email=user.props["mail"].upper()))
+    db.session.commit()
+    run = sync(app, synced)
+    assert run.created == len(live_users(tenant)) - 1
+    rows = db.session.scalars(sa.select(Requester).where(sa.func.lower(Requester.email) == user.props["mail"].lower())).all()
+    assert len(rows) == 1 and rows[0].entra_object_id == user.id and rows[0].display_name == user.props["displayName"]
+
+
+def test_mass_deactivation_is_held_until_confirmed(app, db, synced, tenant):
+    """Disabling more than 10% of users stops the run with nothing deactivated; confirming applies it."""
+    sync(app, synced)
+    victims = [u.id for u in live_users(tenant) if u.props["accountEnabled"]][:300]
+    for oid in victims:
+        tenant.update_user(oid, accountEnabled=False)
+    try:
+        before = table(db, synced)
+        held = sync(app, synced)
+        assert held.status == "awaiting_confirmation" and held.held_deactivations == 300 and held.deactivated == 0
+        assert table(db, synced) == before
+        link = db.session.scalar(sa.select(SyncRun).where(SyncRun.id == held.id)) and synced.delta_link
+        confirmed = sync(app, synced, trigger="confirmed", confirm=True)
+        assert confirmed.status == "succeeded" and confirmed.deactivated == 300 and link
+        disabled = db.session.scalar(sa.select(sa.func.count()).select_from(Requester).where(
+            Requester.entra_object_id.in_(victims), Requester.status == "disabled"))
+        assert disabled == 300
+    finally:
+        for oid in victims:
+            tenant.update_user(oid, accountEnabled=True)
+
+
+def test_faults_mid_run_give_the_same_table(app, db, synced, tenant):
+    """With 429s, 503s, 504s and dropped connections, a full sync retries and ends with the same table."""
+    tenant.set_faults(error_rates={"429": 0.15, "503": 0.1, "504": 0.05}, drop_rate=0.05, retry_after=0, seed=3)
+    faulty = sync(app, synced, mode="full")
+    tenant.clear_faults()
+    assert faulty.status == "succeeded", faulty.message
+    assert faulty.retries > 0
+    faulty_table = table(db, synced)
+    clean = sync(app, synced, mode="full")
+    assert clean.unchanged == len(faulty_table) - clean.deactivated - clean.created
+    assert table(db, synced) == faulty_table
+
+
+def test_expired_delta_token_falls_back_to_full(app, db, synced, tenant):
+    """resyncRequired from Graph makes the run a full sync, and it says so."""
+    sync(app, synced)
+    tenant.expire_delta_tokens()
+    run = sync(app, synced)
+    assert run.status == "succeeded" and run.mode == "full" and "full resync" in run.message
+
+
+def test_persistent_throttling_fails_the_run_cleanly(app, db, synced, tenant):
+    """When Graph keeps throttling beyond the retry budget, the run fails with Graph's code and keeps the cursor."""
+    sync(app, synced)
+    link_before = synced.delta_link
+    tenant.set_faults(error_rates={"429": 1.0}, retry_after=0)
+    app.config["GRAPH_MAX_ATTEMPTS"] = 3
+    run = sync(app, synced, mode="full")
+    tenant.clear_faults()
+    assert run.status == "failed" and "Too many requests" in run.message
+    db.session.refresh(synced)
+    assert synced.delta_link == link_before
+
+
+def test_a_second_trigger_reports_already_running(app, db, synced):
+    """Queueing while a run is queued or running is refused with a clear message."""
+    start_run(synced, "delta", "manual")
+    from portal.errors import Conflict
+
+    with pytest.raises(Conflict, match="already queued or running"):
+        start_run(synced, "full", "manual")
+
+
+def test_lease_held_elsewhere_refuses_the_run(app, db, synced):
+    """While another process holds the integration's lease, a run is refused as already running."""
+    from datetime import timedelta
+
+    from portal import leases
+    from portal.directory.sync import lease_name
+    from portal.errors import Conflict
+
+    assert leases.acquire(lease_name(synced.id), "other-process", timedelta(minutes=5))
+    queued = start_run(synced, "delta", "manual")
+    with pytest.raises(Conflict, match="already running"):
+        sync(app, synced, run=queued)
+    assert db.session.get(SyncRun, queued.id).status == "queued"  # it waits for the lease, it is not lost
+    leases.release(lease_name(synced.id), "other-process")
+    assert sync(app, synced, run=queued).status == "succeeded"
+
+
+def test_two_concurrent_triggers_run_once(app, db, synced, db_url):
+    """Two workers trigger a sync at the same moment on PostgreSQL: exactly one run executes."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("concurrent writers need PostgreSQL; SQLite serialises the whole database")
+    from portal.errors import Conflict
+
+    barrier, outcomes = threading.Barrier(2), []
+
+    def worker():
+        with app.app_context():
+            integration = db.session.get(type(synced), synced.id)
+            barrier.wait()
+            try:
+                outcomes.append(sync(app, integration).status)
+            except Conflict:
+                outcomes.append("refused")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert sorted(outcomes) == ["refused", "succeeded"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SyncRun).where(SyncRun.status == "succeeded")) == 1
