@@ -51,26 +51,34 @@ class InstallForm:
     cloud: str = "global"
 
 
+INSTALL_MESSAGES = {
+    "name": "Give the integration a name of 1 to 120 characters (for example 'Contoso staff').",
+    "tenant_id": ("Enter the Directory (tenant) ID as a GUID like 72f988bf-86f1-41af-91ab-2d7cd011db47, "
+                  "or a verified domain like contoso.onmicrosoft.com."),
+    "client_id": "Enter the Application (client) ID: a GUID like 1e2feb89-414c-443c-9027-c4d1c386bbc4.",
+    "client_secret": "Paste the client secret's Value (one line, no spaces).",
+    "expiry_missing": "Enter the date the secret expires (shown beside it in Certificates & secrets).",
+    "expiry_past": "That date is in the past: the secret has already expired. Create a new one.",
+    "cloud": "Choose Global, US Government or China.",
+}
+
+
 def validate_install(form: InstallForm, today: date | None = None) -> dict:
     """Field-by-field checks with messages that say what is wrong; raises ValidationError with `errors`."""
-    errors, today = {}, today or datetime.now(UTC).date()
+    today = today or datetime.now(UTC).date()
     name, tenant, client = form.name.strip(), form.tenant_id.strip().lower(), form.client_id.strip().lower()
-    if not 1 <= len(name) <= 120:
-        errors["name"] = "Give the integration a name of 1 to 120 characters (for example 'Contoso staff')."
-    if not (GUID.match(tenant) or DOMAIN.match(tenant)):
-        errors["tenant_id"] = ("Enter the Directory (tenant) ID as a GUID like 72f988bf-86f1-41af-91ab-2d7cd011db47, "
-                               "or a verified domain like contoso.onmicrosoft.com.")
-    if not GUID.match(client):
-        errors["client_id"] = "Enter the Application (client) ID: a GUID like 1e2feb89-414c-443c-9027-c4d1c386bbc4."
     secret = form.client_secret.strip()
-    if not secret or len(secret) > 1024 or any(c.isspace() for c in secret):
-        errors["client_secret"] = "Paste the client secret's Value (one line, no spaces)."
-    if form.secret_expires_on is None:
-        errors["secret_expires_on"] = "Enter the date the secret expires (shown beside it in Certificates & secrets)."
-    elif form.secret_expires_on < today:
-        errors["secret_expires_on"] = "That date is in the past: the secret has already expired. Create a new one."
-    if form.cloud not in CLOUDS:
-        errors["cloud"] = "Choose Global, US Government or China."
+    problems = {
+        "name": not 1 <= len(name) <= 120,
+        "tenant_id": not (GUID.match(tenant) or DOMAIN.match(tenant)),
+        "client_id": not GUID.match(client),
+        "client_secret": not secret or len(secret) > 1024 or any(c.isspace() for c in secret),
+        "cloud": form.cloud not in CLOUDS,
+    }
+    errors = {field: INSTALL_MESSAGES[field] for field, bad in problems.items() if bad}
+    if form.secret_expires_on is None or form.secret_expires_on < today:
+        key = "expiry_missing" if form.secret_expires_on is None else "expiry_past"
+        errors["secret_expires_on"] = INSTALL_MESSAGES[key]
     if errors:
         raise ValidationError("Some fields need attention.", detail={"errors": errors})
     return {"name": name, "tenant_id": tenant, "client_id": client, "client_secret": secret}

@@ -68,8 +68,8 @@ def validate(mapping: dict) -> dict:
     """Check a {portal_field: graph_attribute or None} mapping; return it normalised or raise MappingInvalid."""
     errors = {}
     clean = {}
-    for name, field in FIELDS.items():
-        value = (mapping.get(name) or None)
+    for name in FIELDS:
+        value = mapping.get(name) or None
         if value is not None and value not in GRAPH_ATTRIBUTES:
             errors[name] = f"'{value}' is not a Microsoft Graph user attribute Frontdesk can read."
         elif value == "manager" and name != "manager":
