@@ -92,6 +92,9 @@ class Config:
     GRAPH_MAX_TOTAL_SLEEP = float(os.environ.get("GRAPH_MAX_TOTAL_SLEEP", "120"))
     # The demo runs the scheduler inside the web process; production runs `flask scheduler run` instead.
     SCHEDULER_IN_PROCESS = _env_bool("SCHEDULER_IN_PROCESS", False)
+    # After queueing a sync the web process starts it in a background "thread", runs it "inline", or
+    # leaves it to the scheduler process ("none").
+    SYNC_KICK = os.environ.get("SYNC_KICK", "thread")
 
     # Policy defaults; admins change the live values on the Settings page (stored in the database).
     POLICY_DEFAULTS = {
@@ -134,6 +137,7 @@ class TestingConfig(Config):
     GRAPH_BACKOFF_BASE = 0.01
     GRAPH_BACKOFF_CAP = 0.05
     GRAPH_MAX_TOTAL_SLEEP = 5.0
+    SYNC_KICK = "inline"
 
 
 class ProductionConfig(Config):

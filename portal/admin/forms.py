@@ -1,7 +1,9 @@
 """WTForms for the admin pages; CSRF comes from Flask-WTF on every form."""
 from flask_wtf import FlaskForm
-from wtforms import EmailField, IntegerField, PasswordField, SelectField, SubmitField
+from wtforms import DateField, EmailField, IntegerField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, NumberRange
+
+from portal.entra.cloud import choices as cloud_choices
 
 
 class AdminLoginForm(FlaskForm):
@@ -30,3 +32,48 @@ class PolicyForm(FlaskForm):
     audit_retention_days = IntegerField("Keep audit events (days)", validators=[NumberRange(30, 3650)])
     device_history_days = IntegerField("Keep device history (days)", validators=[NumberRange(7, 3650)])
     submit = SubmitField("Save settings")
+
+
+class InstallForm(FlaskForm):
+    """Entra ID install: the app registration's ids, secret, expiry and national cloud."""
+
+    name = StringField("Display name", validators=[DataRequired(), Length(max=120)],
+                       description="How admins will recognise this tenant, e.g. 'Contoso staff'.")
+    tenant_id = StringField("Directory (tenant) ID", validators=[DataRequired(), Length(max=255)],
+                            description="A GUID, or a verified domain such as contoso.onmicrosoft.com.")
+    client_id = StringField("Application (client) ID", validators=[DataRequired(), Length(max=36)],
+                            description="From the app registration's Overview page.")
+    client_secret = PasswordField("Client secret value", validators=[DataRequired(), Length(max=1024)],
+                                  description="The secret's Value, not its Secret ID. It is encrypted and never shown again.")
+    secret_expires_on = DateField("Secret expires on", validators=[DataRequired()],
+                                  description="Frontdesk warns 30 and 7 days before this date.")
+    cloud = SelectField("National cloud", choices=cloud_choices())
+    submit = SubmitField("Verify and install")
+
+
+class SecretForm(FlaskForm):
+    """Replace the client secret; the new one is checked before it is kept."""
+
+    client_secret = PasswordField("New client secret value", validators=[DataRequired(), Length(max=1024)])
+    secret_expires_on = DateField("New secret expires on", validators=[DataRequired()])
+    submit = SubmitField("Check and replace secret")
+
+
+class ActionForm(FlaskForm):
+    """A bare form for POST buttons (CSRF only)."""
+
+    submit = SubmitField("Go")
+
+
+def mapping_form(attributes, initial: dict):
+    """A form with one select per portal field, choices from the Graph attribute catalogue."""
+    from portal.directory.mapping import PORTAL_FIELDS
+
+    class MappingForm(FlaskForm):
+        submit = SubmitField("Save mapping and sync")
+        preview = SubmitField("Preview")
+
+    for field in PORTAL_FIELDS:
+        choices = [("", "Not mapped")] + [(a, a) for a in attributes if (a == "manager") == (field.name == "manager")]
+        setattr(MappingForm, field.name, SelectField(field.label, choices=choices, default=initial.get(field.name) or ""))
+    return MappingForm()

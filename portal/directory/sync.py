@@ -112,6 +112,7 @@ class SyncEngine:
         run.mode = "full"
         delta_select = self.select + (["manager"] if self.mapping.get("manager") else [])
         next_delta = self.graph.latest_delta_link(delta_select)
+        run.expected_total = self.graph.count_users()
         seen: set[str] = set()
         pending = Pending()
         active_before = self._active_count()

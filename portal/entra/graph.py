@@ -150,6 +150,14 @@ class GraphClient:
             raise GraphError("Microsoft Graph did not return a deltaLink.", graph_code="bad_response")
         return link
 
+    def count_users(self) -> int | None:
+        """The tenant's user count for progress bars ($count needs ConsistencyLevel: eventual); None if unknown."""
+        try:
+            text = self.request("GET", "/users/$count", headers={"ConsistencyLevel": "eventual"}).text.strip()
+        except GraphError:
+            return None
+        return int(text) if text.isdigit() else None
+
     def first_user_id(self) -> str | None:
         """GET /users?$top=1&$select=id, the probe Verify uses."""
         value = self.get_json("/users", params={"$top": "1", "$select": "id"}).get("value") or []

@@ -1,0 +1,49 @@
+"""Field mapping on three tabs with a live preview of real users; saving starts a full sync."""
+from flask import flash, redirect, render_template, request, url_for
+
+from portal import integrations
+from portal.admin import bp
+from portal.admin.forms import mapping_form
+from portal.admin.views_common import actor, kick_sync, ms_settings
+from portal.directory import mapping as fieldmap
+from portal.directory.sync import start_run
+from portal.entra.credentials import EntraError
+from portal.entra.graph import GraphError
+from portal.errors import Conflict
+
+
+@bp.route("/integrations/<int:integration_id>/mapping", methods=["GET", "POST"])
+def mapping(integration_id):
+    """Show the tabs; Preview renders mapped values of 5 users; Save stores the mapping and syncs."""
+    item = integrations.get(integration_id)
+    form = mapping_form(fieldmap.GRAPH_ATTRIBUTES, integrations.mapping_of(item))
+    preview, preview_error = None, None
+    if form.validate_on_submit():
+        chosen = {f.name: getattr(form, f.name).data or None for f in fieldmap.PORTAL_FIELDS}
+        try:
+            if form.preview.data:
+                preview = integrations.preview(item, chosen, ms_settings())
+            else:
+                return _save(item, chosen)
+        except fieldmap.MappingInvalid as exc:
+            for name, message in exc.errors.items():
+                getattr(form, name).errors = [message]
+        except (GraphError, EntraError) as exc:
+            preview_error = exc.message
+    template = "admin/_mapping_preview.html" if request.headers.get("HX-Request") else "admin/mapping.html"
+    status = 422 if form.errors else 200
+    return render_template(template, integration=item, form=form, fields=fieldmap.PORTAL_FIELDS, tabs=fieldmap.TABS,
+                           preview=preview, preview_error=preview_error), status
+
+
+def _save(item, chosen):
+    changes = integrations.save_mapping(item, chosen, actor=actor())
+    try:
+        run = start_run(item, "full", "mapping")
+    except Conflict as exc:
+        flash(f"Mapping saved. {exc.message} The next run will be a full sync.", "warning")
+        return redirect(url_for("admin.sync_history", integration_id=item.id))
+    kick_sync()
+    flash(f"Mapping saved ({len(changes)} field{'s' if len(changes) != 1 else ''} changed). A full sync has started.",
+          "success")
+    return redirect(url_for("admin.sync_run", run_id=run.id))

@@ -1,0 +1,84 @@
+"""Marketplace: install Microsoft Entra ID, see each installation's health, verify and replace the secret."""
+from flask import flash, redirect, render_template, url_for
+
+from portal import integrations
+from portal.admin import bp
+from portal.admin.forms import ActionForm, InstallForm, SecretForm
+from portal.admin.views_common import actor, ms_settings
+from portal.entra.credentials import EntraError
+from portal.errors import ValidationError
+
+
+@bp.route("/marketplace")
+def marketplace():
+    """Available integrations and the state of each installation."""
+    items = [(i, integrations.expiry_state(i)) for i in integrations.all_integrations()]
+    return render_template("admin/marketplace.html", items=items)
+
+
+@bp.route("/marketplace/entra/install", methods=["GET", "POST"])
+def install():
+    """Verify the credentials with Microsoft, then save; every failure says what to fix."""
+    form, failure = InstallForm(), None
+    if form.validate_on_submit():
+        try:
+            integration = integrations.install(integrations.InstallForm(
+                form.name.data, form.tenant_id.data, form.client_id.data, form.client_secret.data,
+                form.secret_expires_on.data, form.cloud.data), ms_settings(), actor=actor())
+        except ValidationError as exc:
+            _attach(form, exc.detail.get("errors", {}))
+        except EntraError as exc:
+            failure = exc
+        else:
+            ok = integration.status == "verified"
+            flash("Verified and installed. Now map the fields." if ok else
+                  "Installed, but Microsoft Graph access is not working yet: see the checklist.", "success" if ok else "warning")
+            return redirect(url_for("admin.integration", integration_id=integration.id))
+    status = 422 if form.errors or failure else 200
+    return render_template("admin/install.html", form=form, failure=failure), status
+
+
+def _attach(form, errors: dict) -> None:
+    for name, message in errors.items():
+        getattr(form, name).errors = [message]
+
+
+@bp.route("/integrations/<int:integration_id>")
+def integration(integration_id):
+    """One installation: health, permission checklist, secret expiry and the next steps."""
+    item = integrations.get(integration_id)
+    return render_template("admin/integration.html", integration=item, checklist=integrations.checklist(item),
+                           expiry=integrations.expiry_state(item), form=ActionForm())
+
+
+@bp.route("/integrations/<int:integration_id>/verify", methods=["POST"])
+def verify(integration_id):
+    """Run Verify again and show the result."""
+    item = integrations.get(integration_id)  # CSRFProtect has already checked the token of this POST
+    result = integrations.verify(item, ms_settings(), actor=actor())
+    if isinstance(result, EntraError):
+        flash(f"Verify failed: {result.message}", "danger")
+    elif item.status == "verified":
+        flash("Verified: Frontdesk can read users from Microsoft Graph.", "success")
+    else:
+        flash(f"Verify found a problem: {item.status_reason}", "warning")
+    return redirect(url_for("admin.integration", integration_id=item.id))
+
+
+@bp.route("/integrations/<int:integration_id>/secret", methods=["GET", "POST"])
+def replace_secret(integration_id):
+    """Replace the client secret: checked with Microsoft before the old one is dropped."""
+    item, form, failure = integrations.get(integration_id), SecretForm(), None
+    if form.validate_on_submit():
+        try:
+            integrations.replace_secret(item, form.client_secret.data, form.secret_expires_on.data, ms_settings(),
+                                        actor=actor())
+        except ValidationError as exc:
+            _attach(form, {("client_secret" if k == "client_secret" else "secret_expires_on"): v
+                           for k, v in exc.detail.get("errors", {}).items()})
+        except EntraError as exc:
+            failure = exc
+        else:
+            flash("The new secret works and replaced the old one.", "success")
+            return redirect(url_for("admin.integration", integration_id=item.id))
+    return render_template("admin/secret.html", integration=item, form=form, failure=failure), (422 if failure else 200)

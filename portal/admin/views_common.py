@@ -1,0 +1,24 @@
+"""Small helpers shared by admin views: the actor, Microsoft settings, and kicking background syncs."""
+from flask import current_app
+from flask_login import current_user
+
+from portal import integrations, jobs, signals
+
+
+def actor() -> signals.Principal:
+    """The signed-in admin as an audit actor."""
+    return signals.Principal.of(current_user)
+
+
+def ms_settings() -> integrations.MicrosoftSettings:
+    """Microsoft endpoints and retry policy from the app config."""
+    return integrations.MicrosoftSettings.from_config(current_app.config)
+
+
+def kick_sync() -> None:
+    """Start queued syncs now, as SYNC_KICK says: a background thread, inline, or leave them to the scheduler."""
+    mode, app = current_app.config.get("SYNC_KICK", "thread"), current_app._get_current_object()
+    if mode == "thread":
+        jobs.kick(app)
+    elif mode == "inline":
+        jobs.run_queued_syncs(app)
