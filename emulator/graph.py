@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import jwt
 from flask import Blueprint, Response, g, jsonify, request
 
-from emulator.app import graph_error, state
+from emulator.app import graph_error, identity_error, state
 from emulator.directory import DEFAULT_PROPERTIES, READ_ROLES, USER_PROPERTIES, WRITABLE_PROPERTIES, Tenant, User
 
 bp = Blueprint("graph", __name__, url_prefix="/v1.0")
@@ -58,13 +58,19 @@ def _authenticate_and_inject_faults():
     return None
 
 
-def apply_faults(client_key: str):
-    """Throttle, fail, or drop the connection as the fault settings say."""
+def apply_faults(client_key: str, identity: bool = False):
+    """Throttle, fail, or drop the connection as the fault settings say (identity-shaped on the token endpoint)."""
     s = state()
     verdict, detail = s.faults.decide(client_key)
     if verdict == "ok":
         return None
     s.count("faults" if verdict != "throttle" else "throttled")
+    if identity and verdict in ("throttle", "error"):
+        status = 429 if verdict == "throttle" else detail
+        response = identity_error(status, "temporarily_unavailable", 90055 if status == 429 else 90033,
+                                  "Too many requests. Retry later." if status == 429 else "The service is unavailable.")
+        response.headers["Retry-After"] = str(detail if verdict == "throttle" else 1)
+        return response
     if verdict == "throttle":
         return graph_error(429, "TooManyRequests", "Too many requests.", {"Retry-After": str(detail)})
     if verdict == "drop":

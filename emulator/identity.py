@@ -260,7 +260,7 @@ def token(tenant_key):
         return error
     client_id, secret = _client_credentials_from_request()
     if state().faults.applies_to("token"):
-        blocked = apply_faults(client_id or "anonymous")
+        blocked = apply_faults(client_id or "anonymous", identity=True)
         if blocked is not None:
             return blocked
     app = tenant.apps.get(client_id)

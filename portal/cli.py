@@ -43,8 +43,10 @@ def audit_verify():
 
 def register(app: Flask) -> None:
     """Attach the command groups to the app."""
+    from portal import cli_directory
     from portal.demo import demo_cli
 
+    cli_directory.register(app)
     app.cli.add_command(admin_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(demo_cli)

@@ -75,6 +75,9 @@ def run(host, port, users):
     current_app.config.update(ENTRA_AUTHORITY_HOST=info["authority_host"], GRAPH_ENDPOINT=info["graph_endpoint"],
                               ENTRA_CA_BUNDLE=info["ca_file"])
     email, password = seed_demo_admin()
+    from portal.scheduler import start_in_process
+
+    start_in_process(current_app._get_current_object())
     _print_banner(host, port, email, password, info)
     try:
         run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)

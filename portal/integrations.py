@@ -112,7 +112,8 @@ class Probe:
 
 
 def probe(creds: AppCredentials, retry: RetryPolicy | None = None) -> Probe:
-    """Get an app-only token, read its roles, then GET /users?$top=1&$select=id. Raises EntraError."""
+    """Get a fresh app-only token, read its roles, then GET /users?$top=1&$select=id. Raises EntraError."""
+    credentials.forget(creds)  # a cached token would show yesterday's permissions
     token = credentials.acquire_app_token(creds)
     claims = credentials.token_claims(token["access_token"])
     roles = sorted(r for r in claims.get("roles", []) if isinstance(r, str))

@@ -58,8 +58,8 @@ class SyncEngine:
     """Runs one SyncRun for one integration with one GraphClient."""
 
     def __init__(self, integration: Integration, graph: GraphClient, *, threshold_percent: int,
-                 confirm_deactivation: bool = False, holder: str | None = None):
-        self.integration, self.graph = integration, graph
+                 confirm_deactivation: bool = False, holder: str | None = None, on_page=None):
+        self.integration, self.graph, self.on_page = integration, graph, on_page
         self.threshold_percent, self.confirm = threshold_percent, confirm_deactivation
         self.holder = holder or f"sync-{uuid.uuid4().hex[:12]}"
         self.mapping = {m.portal_field: m.graph_attribute for m in integration.mappings} or fieldmap.default_mapping()
@@ -296,6 +296,8 @@ class SyncEngine:
         if not leases.renew(lease_name(self.integration.id), self.holder, LEASE_TTL):
             raise GraphError("The sync lease was lost to another process; this run stopped.", graph_code="lease_lost")
         db.session.commit()
+        if self.on_page:
+            self.on_page(run)
 
     def _error(self, user, message: str) -> None:
         run = self.run

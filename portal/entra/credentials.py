@@ -75,6 +75,12 @@ def forget(creds: AppCredentials) -> None:
             del _clients[key]
 
 
+def forget_all() -> None:
+    """Drop every cached client and its tokens (tests, and after a key rotation)."""
+    with _clients_lock:
+        _clients.clear()
+
+
 def acquire_app_token(creds: AppCredentials) -> dict:
     """An app-only token for Graph, or an EntraError that says what to fix."""
     try:
@@ -95,17 +101,18 @@ def acquire_app_token(creds: AppCredentials) -> dict:
 
 
 def _error_from_result(result: dict) -> EntraError:
-    codes = result.get("error_codes") or []
-    aadsts = codes[0] if codes else None
+    codes = result.get("error_codes") if isinstance(result.get("error_codes"), list) else []
+    aadsts = codes[0] if codes and isinstance(codes[0], int) else None
+    error = result.get("error") if isinstance(result.get("error"), str) else "token_error"
+    description = result.get("error_description") if isinstance(result.get("error_description"), str) else ""
     kind, message = AADSTS_MESSAGES.get(aadsts, (None, None))
-    if kind is None:
-        if "throttl" in str(result).lower() or result.get("error") == "temporarily_unavailable":
-            kind, message = "throttled", "Microsoft is throttling sign-in requests. Wait a minute and try again."
-        else:
-            kind = result.get("error") or "token_error"
-            message = f"Microsoft refused the token request: {(result.get('error_description') or kind).splitlines()[0][:300]}"
-    return EntraError(message, kind=kind, aadsts=aadsts, correlation_id=result.get("correlation_id"),
-                      description=result.get("error_description"))
+    if kind is None and (error == "temporarily_unavailable" or aadsts == 90055 or "toomanyrequests" in str(result).lower()):
+        kind, message = "throttled", "Microsoft is throttling sign-in requests. Wait a minute and try again."
+    elif kind is None:
+        kind = error
+        message = f"Microsoft refused the token request: {(description or error).splitlines()[0][:300]}"
+    correlation = result.get("correlation_id") if isinstance(result.get("correlation_id"), str) else None
+    return EntraError(message, kind=kind, aadsts=aadsts, correlation_id=correlation, description=description)
 
 
 def token_claims(access_token: str) -> dict:
