@@ -1,0 +1,56 @@
+"""Scheduler: one leader at a time through the database lease; due syncs are queued once."""
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from portal import jobs, leases
+from portal.models import SyncRun
+from portal.scheduler import LEADER_LEASE, configure, lead
+
+
+def test_only_one_scheduler_leads(app, db):
+    """Two scheduler processes: the first leads and keeps leading; the second waits until the lease expires."""
+    assert lead(app, "host-a:1") and lead(app, "host-a:1")
+    assert not lead(app, "host-b:2")
+    db.session.execute(sa.text("UPDATE leases SET expires_at = :t WHERE name = :n"),
+                       {"t": datetime.now(UTC) - timedelta(seconds=1), "n": LEADER_LEASE})
+    db.session.commit()
+    assert lead(app, "host-b:2") and not lead(app, "host-a:1")
+
+
+def test_jobs_are_replaced_not_duplicated(app):
+    """Configuring twice keeps one job per id (replace_existing)."""
+    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler.start(paused=True)  # replace_existing applies to a started scheduler's job store
+    try:
+        configure(scheduler, app, "h")
+        configure(scheduler, app, "h")
+        ids = sorted(j.id for j in scheduler.get_jobs())
+    finally:
+        scheduler.shutdown(wait=False)
+    assert ids == ["queue-due-syncs", "run-queued-syncs", "secret-expiry", "secret-expiry-at-start"]
+
+
+def test_due_syncs_are_queued_once(app, db, integration):
+    """A verified integration never synced is due; queueing again while queued adds nothing."""
+    assert len(jobs.queue_due_syncs(app)) == 1
+    assert jobs.queue_due_syncs(app) == []
+    assert jobs.run_queued_syncs(app) == 1
+    run = db.session.scalar(sa.select(SyncRun))
+    assert run.status == "succeeded" and run.trigger == "scheduler" and run.mode == "full"
+    assert jobs.queue_due_syncs(app) == []  # synced just now, next one after the interval
+    later = datetime.now(UTC) + timedelta(minutes=61)
+    assert len(jobs.queue_due_syncs(app, now=later)) == 1
+
+
+def test_stale_running_run_is_marked_interrupted(app, db, integration):
+    """A run whose process died (no heartbeat for 10 minutes) is failed with an explanation."""
+    old = datetime.now(UTC) - timedelta(minutes=30)
+    db.session.add(SyncRun(integration_id=integration.id, mode="full", status="running", started_at=old, heartbeat_at=old))
+    db.session.commit()
+    jobs.run_queued_syncs(app)
+    db.session.expire_all()
+    run = db.session.scalar(sa.select(SyncRun))
+    assert run.status == "failed" and "Interrupted" in run.message
+    assert leases.holder_of("sync:%d" % integration.id) is None
