@@ -68,6 +68,10 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the server-side session
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_ADMIN_LOGIN = os.environ.get("RATELIMIT_ADMIN_LOGIN", "20 per minute")
+    RATELIMIT_SSO_START = os.environ.get("RATELIMIT_SSO_START", "30 per minute")
+    RATELIMIT_SSO_CALLBACK = os.environ.get("RATELIMIT_SSO_CALLBACK", "60 per minute")
+    # Failed Microsoft sign-ins per client IP (only failures count): then 429 for a while.
+    RATELIMIT_SSO_FAILURES = os.environ.get("RATELIMIT_SSO_FAILURES", "20 per 15 minutes")
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
     PROXY_FIX_HOPS = int(os.environ.get("PROXY_FIX_HOPS", "0"))
     LOG_JSON = _env_bool("LOG_JSON", False)
@@ -134,6 +138,9 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-secret-key-not-for-production"  # noqa: S105 (test profile only; production rejects it)
     ENCRYPTION_KEY = _fernet_key()
     RATELIMIT_ADMIN_LOGIN = "1000 per minute"
+    RATELIMIT_SSO_START = "1000 per minute"
+    RATELIMIT_SSO_CALLBACK = "1000 per minute"
+    RATELIMIT_SSO_FAILURES = "1000 per minute"
     GRAPH_BACKOFF_BASE = 0.01
     GRAPH_BACKOFF_CAP = 0.05
     GRAPH_MAX_TOTAL_SLEEP = 5.0

@@ -36,6 +36,11 @@ ACTIONS = {
     "mapping.changed": "The field mapping changed; detail holds old and new attributes of changed fields.",
     "sync.started": "A directory sync run started (manual, scheduler, mapping or CLI).",
     "sync.finished": "A sync run ended; detail summarises created, updated, deactivated and reactivated counts.",
+    "requester.sign_in": "A requester signed in with Microsoft (tenant and requester checked, session rotated).",
+    "requester.sign_in_failed": "A requester sign-in failed; reason is the failure kind (cancelled, not_synced, ...).",
+    "requester.locked_out": "Too many failed sign-ins locked a requester in the portal.",
+    "requester.unlocked": "An admin (or a workflow) lifted a requester's portal lock.",
+    "requester.sign_out": "A requester signed out.",
     "sync.deactivation_confirmed": "An admin confirmed a held run's deactivations above the threshold.",
 }
 

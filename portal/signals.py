@@ -61,6 +61,12 @@ sync_started = _signal("sync.started")
 sync_finished = _signal("sync.finished")
 sync_confirmed = _signal("sync.deactivation_confirmed")
 
+requester_signed_in = _signal("requester.sign_in")
+sign_in_failed = _signal("requester.sign_in_failed")
+requester_locked_out = _signal("requester.locked_out")
+requester_unlocked = _signal("requester.unlocked")
+requester_signed_out = _signal("requester.sign_out")
+
 # Internal signals: not audit events themselves; other services react to them.
 _internal = Namespace()
 requesters_deactivated = _internal.signal("requesters-deactivated")

@@ -73,6 +73,31 @@ def integration(app, emulator):
     return install_integration(app, emulator)
 
 
+@pytest.fixture
+def synced(app, integration):
+    """The verified integration after a full sync: every emulator user is a requester."""
+    from portal import jobs
+    from portal.directory.sync import start_run
+
+    start_run(integration, "full", "manual")
+    jobs.run_queued_syncs(app)
+    return integration
+
+
+@pytest.fixture
+def new_user(emulator):
+    """Create a fresh Microsoft user in the emulator (password Start-Password-1)."""
+    import uuid
+
+    def make(**extra):
+        name = f"u{uuid.uuid4().hex[:10]}"
+        props = {"userPrincipalName": f"{name}@{emulator.info['tenant_domain']}", "displayName": f"User {name}",
+                 "mail": f"{name}@{emulator.info['tenant_domain']}", "password": "Start-Password-1"}
+        props.update(extra)
+        return emulator.create_user(**props)["props"]
+    return make
+
+
 def make_app(db_url, redis_url, **overrides):
     """Build a test app on the run's database, with per-test overrides."""
     return create_app(TestingConfig(), SQLALCHEMY_DATABASE_URI=db_url, REDIS_URL=redis_url, **overrides)

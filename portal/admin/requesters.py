@@ -1,13 +1,18 @@
 """Requesters: searchable list and a detail page."""
-import sqlalchemy as sa
-from flask import render_template, request
+from datetime import UTC, datetime
 
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, request, url_for
+
+from portal import accounts
 from portal.admin import bp
+from portal.admin.forms import ActionForm
+from portal.admin.views_common import actor
 from portal.errors import NotFound
 from portal.extensions import db
 from portal.models import Integration, Requester
 
-STATUSES = ("active", "disabled", "deleted")
+STATUSES = ("active", "disabled", "deleted", "locked")
 
 
 @bp.route("/requesters")
@@ -20,7 +25,9 @@ def requesters():
         like = f"%{q.lower()}%"
         query = query.where(sa.or_(sa.func.lower(Requester.display_name).like(like), sa.func.lower(Requester.email).like(like),
                                    sa.func.lower(Requester.user_principal_name).like(like)))
-    if status:
+    if status == "locked":
+        query = query.where(Requester.locked_until > datetime.now(UTC))
+    elif status:
         query = query.where(Requester.status == status)
     page = db.paginate(query, page=max(request.args.get("page", 1, type=int), 1), per_page=50, error_out=False)
     return render_template("admin/requesters.html", page=page, q=q, status=status, statuses=STATUSES)
@@ -29,9 +36,25 @@ def requesters():
 @bp.route("/requesters/<int:requester_id>")
 def requester(requester_id):
     """Everything synced about one requester."""
+    person = _get(requester_id)
+    manager = db.session.get(Requester, person.manager_id) if person.manager_id else None
+    integration = db.session.get(Integration, person.integration_id) if person.integration_id else None
+    locked = person.locked_until is not None and person.locked_until > datetime.now(UTC)
+    return render_template("admin/requester.html", person=person, manager=manager, integration=integration,
+                           locked=locked, form=ActionForm())
+
+
+def _get(requester_id) -> Requester:
     person = db.session.get(Requester, requester_id)
     if person is None:
         raise NotFound("There is no such requester.")
-    manager = db.session.get(Requester, person.manager_id) if person.manager_id else None
-    integration = db.session.get(Integration, person.integration_id) if person.integration_id else None
-    return render_template("admin/requester.html", person=person, manager=manager, integration=integration)
+    return person
+
+
+@bp.route("/requesters/<int:requester_id>/unlock", methods=["POST"])
+def unlock_requester(requester_id):
+    """Lift the portal lock after failed sign-ins."""
+    person = _get(requester_id)
+    was_locked = accounts.unlock_requester(person, actor=actor())
+    flash(f"{person.label} is unlocked." if was_locked else f"{person.label} was not locked; counters reset.", "success")
+    return redirect(url_for("admin.requester", requester_id=person.id))
