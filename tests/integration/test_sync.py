@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from portal import integrations
 from portal.directory.sync import SyncEngine, start_run
-from portal.models import Requester, SyncRun
+from portal.models import Integration, Requester, SyncRun
 from tests.conftest import install_integration
 
 USERS = 2500
@@ -226,16 +226,21 @@ def test_two_concurrent_triggers_run_once(app, db, synced, db_url):
         pytest.skip("concurrent writers need PostgreSQL; SQLite serialises the whole database")
     from portal.errors import Conflict
 
-    barrier, outcomes = threading.Barrier(2), []
+    barrier, outcomes = threading.Barrier(2, timeout=30), []
+    integration_id = synced.id
+    db.session.commit()
 
     def worker():
         with app.app_context():
-            integration = db.session.get(type(synced), synced.id)
-            barrier.wait()
             try:
+                integration = db.session.get(Integration, integration_id)
+                barrier.wait()
                 outcomes.append(sync(app, integration).status)
             except Conflict:
                 outcomes.append("refused")
+            except Exception as exc:  # surfaced by the assertion below instead of hanging the other thread
+                outcomes.append(repr(exc))
+                barrier.abort()
             finally:
                 db.session.remove()
 
