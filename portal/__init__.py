@@ -35,6 +35,7 @@ def register_logging(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     """Bind extensions; sessions and rate limits live in Redis when REDIS_URL is set, else the database."""
     from portal import audit
+    from portal.devices import registry  # noqa: F401  (connects its account-event listener)
     from portal.extensions import csrf, db, limiter, login_manager, migrate, server_session
     from portal.session_store import configure_session_store
 

@@ -41,6 +41,9 @@ ACTIONS = {
     "requester.locked_out": "Too many failed sign-ins locked a requester in the portal.",
     "requester.unlocked": "An admin (or a workflow) lifted a requester's portal lock.",
     "requester.sign_out": "A requester signed out.",
+    "session.started": "A device session began (requester or admin); detail names the device.",
+    "session.revoked": "A device session was ended: by its owner, an admin, the device limit, or an account event.",
+    "session.expired": "A device session hit its idle timeout or absolute lifetime.",
     "sync.deactivation_confirmed": "An admin confirmed a held run's deactivations above the threshold.",
 }
 

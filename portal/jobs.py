@@ -100,6 +100,17 @@ def check_secret_expiry(app, today: date | None = None) -> int:
     return count
 
 
+def clean_up_sessions(app) -> tuple[int, int]:
+    """End idle or over-age device sessions and drop device history past its retention."""
+    from portal.devices import registry
+
+    with app.app_context():
+        values = policy.all_values()
+        result = registry.cleanup(registry.SessionPolicy.from_values(values), values["device_history_days"])
+        db.session.remove()
+    return result
+
+
 def _already_warned(integration: Integration, since: datetime) -> bool:
     return bool(db.session.scalar(sa.select(AuditEvent.id).where(
         AuditEvent.action == "integration.secret_expiring", AuditEvent.target_id == str(integration.id),

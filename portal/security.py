@@ -109,7 +109,10 @@ def _security_headers(response):
 
 def register_security(app: Flask) -> None:
     """Request ids first, so every log line and error page of the request carries one."""
+    from portal.devices.web import guard
+
     app.before_request(_assign_request_id)
+    app.before_request(guard)
     app.after_request(_security_headers)
 
 

@@ -67,6 +67,10 @@ requester_locked_out = _signal("requester.locked_out")
 requester_unlocked = _signal("requester.unlocked")
 requester_signed_out = _signal("requester.sign_out")
 
+session_started = _signal("session.started")
+session_revoked = _signal("session.revoked")
+session_expired = _signal("session.expired")
+
 # Internal signals: not audit events themselves; other services react to them.
 _internal = Namespace()
 requesters_deactivated = _internal.signal("requesters-deactivated")

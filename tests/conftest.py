@@ -216,9 +216,13 @@ def login_as(client, admin):
             response = admin_sign_in(client, admin.email, ADMIN_PASSWORD)
             assert response.status_code == 302, response.get_data(as_text=True)
             return admin
-        # Microsoft sign-in has its own tests; here the requester's session is seeded directly.
+        # Microsoft sign-in has its own tests; here the requester's session and device are seeded directly.
+        from portal.devices.registry import SessionPolicy, register
+
         with client.session_transaction() as sess:
-            sess["_user_id"] = who.get_id()
-            sess["_fresh"] = True
+            device, _ = register(who, sess.sid, "Mozilla/5.0 (pytest)", "127.0.0.1", SessionPolicy())
+            sess.update({"_user_id": who.get_id(), "_fresh": True, "device_id": device.id,
+                         "auth_time": device.authenticated_at.timestamp()})
+            _db.session.commit()
         return who
     return _login

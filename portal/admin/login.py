@@ -7,6 +7,7 @@ from portal.accounts import InvalidCredentials
 from portal.admin import bp
 from portal.admin.forms import AdminLoginForm
 from portal.auth.lockout import LockoutPolicy
+from portal.devices.web import end_device_session, start_device_session
 from portal.extensions import db, limiter
 from portal.security import public, rotate_session, safe_next_url
 
@@ -27,10 +28,11 @@ def login():
         else:
             rotate_session()
             login_user(admin)
+            start_device_session(admin)
             flash(f"Welcome back, {admin.label}.", "success")
             return redirect(safe_next_url(request.args.get("next"), url_for("admin.dashboard")))
     status = 401 if error else 200
-    return render_template("admin/login.html", form=form, error=error), status
+    return render_template("admin/login.html", form=form, error=error, reason=request.args.get("reason")), status
 
 
 @bp.route("/logout", methods=["POST"])
@@ -39,6 +41,7 @@ def logout():
     signals.admin_signed_out.send("admin", actor=signals.Principal.of(current_user),
                                   target=signals.Target("admin", str(current_user.id), current_user.email))
     db.session.commit()
+    end_device_session()
     logout_user()
     session.clear()
     flash("You have been signed out.", "info")

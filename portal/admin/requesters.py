@@ -8,9 +8,10 @@ from portal import accounts
 from portal.admin import bp
 from portal.admin.forms import ActionForm
 from portal.admin.views_common import actor
+from portal.devices import registry
 from portal.errors import NotFound
 from portal.extensions import db
-from portal.models import Integration, Requester
+from portal.models import AuditEvent, Integration, Requester
 
 STATUSES = ("active", "disabled", "deleted", "locked")
 
@@ -40,8 +41,13 @@ def requester(requester_id):
     manager = db.session.get(Requester, person.manager_id) if person.manager_id else None
     integration = db.session.get(Integration, person.integration_id) if person.integration_id else None
     locked = person.locked_until is not None and person.locked_until > datetime.now(UTC)
+    sign_ins = db.session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.target_type == "requester", AuditEvent.target_id == str(person.id),
+        AuditEvent.action.in_(("requester.sign_in", "requester.sign_in_failed", "requester.locked_out")))
+        .order_by(AuditEvent.id.desc()).limit(10)).all()
     return render_template("admin/requester.html", person=person, manager=manager, integration=integration,
-                           locked=locked, form=ActionForm())
+                           locked=locked, form=ActionForm(), devices=registry.active("requester", person.id),
+                           sign_ins=sign_ins)
 
 
 def _get(requester_id) -> Requester:

@@ -14,6 +14,8 @@ from flask_login import current_user, login_user, logout_user
 from portal import integrations, policy, signals
 from portal.auth import sso
 from portal.auth.lockout import LockoutPolicy
+from portal.devices.registry import DeviceLimitReached
+from portal.devices.web import end_device_session, start_device_session
 from portal.extensions import csrf, db, limiter
 from portal.models import Integration
 from portal.security import rotate_session, safe_next_url
@@ -91,9 +93,15 @@ def callback():
 
 def _signed_in(requester, integration, claims, next_url):
     rotate_session()
-    login_user(requester)
-    session["sso"] = {"integration_id": integration.id, "oid": claims["oid"], "tid": claims["tid"],
-                      "auth_time": int(time.time())}
+    try:
+        login_user(requester)
+        start_device_session(requester)
+    except DeviceLimitReached as exc:
+        logout_user()
+        session.clear()
+        db.session.rollback()
+        return _failed(sso.SignInFailed("device_limit", requester=requester, detail=exc.message, counted=False))
+    session["sso"] = {"integration_id": integration.id, "oid": claims["oid"], "tid": claims["tid"]}
     signals.requester_signed_in.send("sso", actor=signals.Principal.of(requester),
                                      target=signals.Target("requester", str(requester.id), requester.label),
                                      detail={"integration": integration.id})
@@ -116,6 +124,7 @@ def logout():
         signals.requester_signed_out.send("sso", actor=signals.Principal.of(current_user),
                                           target=signals.Target("requester", str(current_user.id), current_user.label))
         db.session.commit()
+        end_device_session()
         integration = db.session.get(Integration, (session.get("sso") or {}).get("integration_id") or 0)
         if integration is not None:
             end_session = sso.end_session_url(_creds(integration), target)

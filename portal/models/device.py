@@ -2,7 +2,7 @@
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.models._types import UTCDateTime, utcnow
@@ -28,3 +28,6 @@ class DeviceSession(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     end_reason: Mapped[str | None] = mapped_column(sa.String(30))
+
+    requester = relationship("Requester")
+    admin = relationship("Admin")

@@ -1,0 +1,54 @@
+"""The request side of device sessions: start one at sign-in, check it on every request, end it at sign-out."""
+from datetime import UTC, datetime
+
+from flask import flash, jsonify, redirect, request, session, url_for
+from flask_login import current_user, logout_user
+
+from portal import policy, signals
+from portal.devices import registry
+from portal.extensions import db
+
+
+def session_policy() -> registry.SessionPolicy:
+    return registry.SessionPolicy.from_values(policy.all_values())
+
+
+def start_device_session(principal) -> None:
+    """After login_user and the session-id rotation: record this device and remember it in the session."""
+    device, ended = registry.register(principal, session.sid, request.user_agent.string, request.remote_addr,
+                                      session_policy())
+    session["device_id"] = device.id
+    session["auth_time"] = device.authenticated_at.timestamp()
+    db.session.commit()
+    if ended:
+        flash(f"You were signed out on your oldest device ({ended[0].device_label}): at most "
+              f"{session_policy().max_devices} devices can be signed in at once.", "info")
+
+
+def end_device_session(reason: str = "signed_out") -> None:
+    """Sign-out: end this device's record (the caller clears the session)."""
+    device = db.session.get(registry.DeviceSession, session.get("device_id") or 0)
+    if device is not None:
+        registry.end(device, reason, signals.Principal.of(current_user) if current_user.is_authenticated else signals.SYSTEM)
+        db.session.commit()
+
+
+def authenticated_at() -> datetime | None:
+    stamp = session.get("auth_time")
+    return datetime.fromtimestamp(stamp, UTC) if stamp else None
+
+
+def guard():
+    """Refuse a request whose device session was revoked or expired, on every worker, and say why."""
+    if request.endpoint in (None, "static") or not current_user.is_authenticated:
+        return None
+    device, reason = registry.check(session.get("device_id"), session.sid, session_policy())
+    if device is not None:
+        return None
+    kind = current_user.principal_type
+    logout_user()
+    session.clear()
+    if request.headers.get("HX-Request") or request.accept_mimetypes.best == "application/json":
+        return jsonify(error={"code": "session_ended", "message": "Your session has ended. Sign in again."}), 401
+    endpoint = "admin.login" if kind == "admin" else "auth.login"
+    return redirect(url_for(endpoint, reason=reason, next=request.full_path.rstrip("?") if request.method == "GET" else None))
