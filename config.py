@@ -75,6 +75,7 @@ class Config:
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
     PROXY_FIX_HOPS = int(os.environ.get("PROXY_FIX_HOPS", "0"))
     LOG_JSON = _env_bool("LOG_JSON", False)
+    AUDIT_ARCHIVE_DIR = os.environ.get("AUDIT_ARCHIVE_DIR")  # default: instance/audit-archive
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")

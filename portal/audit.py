@@ -6,6 +6,7 @@ be added there, or start-up fails, so the documented vocabulary and the code can
 import hashlib
 import json
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -32,7 +33,6 @@ ACTIONS = {
     "integration.failing": "Verify or a Graph call failed; reason and Microsoft's code are kept.",
     "integration.secret_replaced": "The client secret was replaced (the secret itself is never recorded).",
     "integration.secret_expiring": "The client secret expires within 30 or 7 days, or has expired.",
-    "integration.removed": "An integration was removed; its requesters were kept and deactivated.",
     "mapping.changed": "The field mapping changed; detail holds old and new attributes of changed fields.",
     "sync.started": "A directory sync run started (manual, scheduler, mapping or CLI).",
     "sync.finished": "A sync run ended; detail summarises created, updated, deactivated and reactivated counts.",
@@ -41,6 +41,7 @@ ACTIONS = {
     "requester.locked_out": "Too many failed sign-ins locked a requester in the portal.",
     "requester.unlocked": "An admin (or a workflow) lifted a requester's portal lock.",
     "requester.sign_out": "A requester signed out.",
+    "audit.archived": "Events older than the retention were written to a JSON Lines archive and deleted.",
     "session.started": "A device session began (requester or admin); detail names the device.",
     "session.revoked": "A device session was ended: by its owner, an admin, the device limit, or an account event.",
     "session.expired": "A device session hit its idle timeout or absolute lifetime.",
@@ -126,6 +127,103 @@ def verify_chain(batch: int = 5000) -> tuple[bool, int, int | None]:
                 return False, checked, event.id
             prev, checked, last_id = event.hash, checked + 1, event.id
         db.session.expunge_all()
+
+
+@dataclass
+class Filters:
+    """What the audit page and the exports filter on."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    actor: str | None = None        # actor type, or "type:id"
+    action: str | None = None       # exact action or a prefix ending in "." (e.g. "session.")
+    outcome: str | None = None
+    target: str | None = None       # "type:id", or text in the target label
+    text: str | None = None         # free text in actor, target, reason or request id
+
+    def apply(self, query):
+        """Add the WHERE clauses for the set filters."""
+        if self.since:
+            query = query.where(AuditEvent.occurred_at >= self.since)
+        if self.until:
+            query = query.where(AuditEvent.occurred_at < self.until)
+        if self.actor:
+            kind, _, ident = self.actor.partition(":")
+            query = query.where(AuditEvent.actor_type == kind)
+            if ident:
+                query = query.where(AuditEvent.actor_id == ident)
+        if self.action:
+            query = query.where(AuditEvent.action.startswith(self.action) if self.action.endswith(".")
+                                else AuditEvent.action == self.action)
+        if self.outcome in ("success", "failure"):
+            query = query.where(AuditEvent.outcome == self.outcome)
+        if self.target:
+            kind, sep, ident = self.target.partition(":")
+            if sep and kind.isidentifier():
+                query = query.where(AuditEvent.target_type == kind, AuditEvent.target_id == ident)
+            else:
+                query = query.where(sa.func.lower(AuditEvent.target_label).contains(self.target.lower(), autoescape=True))
+        if self.text:
+            needle = self.text.lower()
+            query = query.where(sa.or_(*(sa.func.lower(col).contains(needle, autoescape=True) for col in (
+                AuditEvent.actor_label, AuditEvent.target_label, AuditEvent.reason, AuditEvent.request_id,
+                AuditEvent.ip_address))))
+        return query
+
+
+def page(filters: Filters, before_id: int | None = None, limit: int = 50) -> tuple[list[AuditEvent], int | None]:
+    """Keyset pagination, newest first: events with id < before_id; returns the next cursor."""
+    query = filters.apply(sa.select(AuditEvent)).order_by(AuditEvent.id.desc()).limit(limit + 1)
+    if before_id:
+        query = query.where(AuditEvent.id < before_id)
+    rows = db.session.scalars(query).all()
+    return rows[:limit], (rows[limit - 1].id if len(rows) > limit else None)
+
+
+EXPORT_FIELDS = ("id", "occurred_at", "actor_type", "actor_id", "actor_label", "action", "target_type", "target_id",
+                 "target_label", "outcome", "reason", "ip_address", "user_agent", "request_id", "detail", "prev_hash", "hash")
+
+
+def as_dict(event: AuditEvent) -> dict:
+    """One event as plain JSON-safe values."""
+    out = {name: getattr(event, name) for name in EXPORT_FIELDS}
+    out["occurred_at"] = event.occurred_at.astimezone(UTC).isoformat(timespec="microseconds")
+    return out
+
+
+def stream(filters: Filters, batch: int = 1000):
+    """Yield matching events oldest first in keyset batches, so memory stays flat for any export size."""
+    last = 0
+    while True:
+        rows = db.session.scalars(filters.apply(sa.select(AuditEvent)).where(AuditEvent.id > last)
+                                  .order_by(AuditEvent.id).limit(batch)).all()
+        if not rows:
+            return
+        for event in rows:
+            yield as_dict(event)
+        last = rows[-1].id
+        db.session.expunge_all()
+
+
+def archive_and_purge(before: datetime, directory, actor=signals.SCHEDULER) -> tuple[int, str | None]:
+    """Write events older than `before` to a JSON Lines file, then delete them; the chain stays verifiable."""
+    from pathlib import Path
+
+    path = Path(directory) / f"audit-until-{before:%Y%m%dT%H%M%S}.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    count, last_id = 0, None
+    with path.open("w", encoding="utf-8") as out:
+        for row in stream(Filters(until=before)):
+            out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+            count, last_id = count + 1, row["id"]
+    if not count:
+        path.unlink()
+        return 0, None
+    db.session.execute(sa.delete(AuditEvent).where(AuditEvent.id <= last_id))
+    signals.audit_archived.send("audit", actor=actor, target=signals.Target("audit", None, path.name),
+                                detail={"events": count, "last_id": last_id, "file": path.name})
+    db.session.commit()
+    return count, str(path)
 
 
 def _on_signal(action):

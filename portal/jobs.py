@@ -111,6 +111,20 @@ def clean_up_sessions(app) -> tuple[int, int]:
     return result
 
 
+def archive_audit(app, now: datetime | None = None) -> int:
+    """Move audit events older than the retention to a JSON Lines archive, then delete them."""
+    from pathlib import Path
+
+    from portal import audit
+
+    with app.app_context():
+        cutoff = (now or datetime.now(UTC)) - timedelta(days=policy.get("audit_retention_days"))
+        directory = app.config.get("AUDIT_ARCHIVE_DIR") or Path(app.instance_path) / "audit-archive"
+        count, _ = audit.archive_and_purge(cutoff, directory)
+        db.session.remove()
+    return count
+
+
 def _already_warned(integration: Integration, since: datetime) -> bool:
     return bool(db.session.scalar(sa.select(AuditEvent.id).where(
         AuditEvent.action == "integration.secret_expiring", AuditEvent.target_id == str(integration.id),

@@ -6,4 +6,14 @@ from portal.security import guard_blueprint
 bp = Blueprint("admin", __name__)
 guard_blueprint(bp, "admin")
 
-from portal.admin import dashboard, login, mapping, marketplace, requesters, sessions, settings, sync  # noqa: E402,F401
+from portal.admin import (  # noqa: E402,F401  (routes register on import)
+    audit_log,
+    dashboard,
+    login,
+    mapping,
+    marketplace,
+    requesters,
+    sessions,
+    settings,
+    sync,
+)
