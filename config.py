@@ -100,6 +100,11 @@ class Config:
     # After queueing a sync the web process starts it in a background "thread", runs it "inline", or
     # leaves it to the scheduler process ("none").
     SYNC_KICK = os.environ.get("SYNC_KICK", "thread")
+    ACTION_KICK = os.environ.get("ACTION_KICK", "thread")
+    PORTAL_URL = os.environ.get("PORTAL_URL", "http://127.0.0.1:5000/")
+    ORGANISATION_NAME = os.environ.get("ORGANISATION_NAME", "your organisation")
+    MAIL_ATTEMPTS = int(os.environ.get("MAIL_ATTEMPTS", "3"))
+    MAIL_RETRY_BASE = float(os.environ.get("MAIL_RETRY_BASE", "0.5"))
 
     # Policy defaults; admins change the live values on the Settings page (stored in the database).
     POLICY_DEFAULTS = {
@@ -146,6 +151,8 @@ class TestingConfig(Config):
     GRAPH_BACKOFF_CAP = 0.05
     GRAPH_MAX_TOTAL_SLEEP = 5.0
     SYNC_KICK = "inline"
+    ACTION_KICK = "inline"
+    MAIL_RETRY_BASE = 0.01
 
 
 class ProductionConfig(Config):

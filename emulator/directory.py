@@ -15,10 +15,9 @@ USER_PROPERTIES = frozenset({
     "department", "displayName", "employeeId", "employeeType", "givenName", "jobTitle", "mail",
     "mailNickname", "mobilePhone", "officeLocation", "onPremisesExtensionAttributes", "postalCode",
     "preferredLanguage", "state", "streetAddress", "surname", "usageLocation", "userPrincipalName",
-    "userType", "employeeHireDate", "otherMails", "faxNumber",
+    "userType", "employeeHireDate", "otherMails", "faxNumber", "lastPasswordChangeDateTime",
 })
-WRITABLE_PROPERTIES = USER_PROPERTIES - {"id", "createdDateTime", "userPrincipalName", "userType"} | {
-    "userPrincipalName"}
+WRITABLE_PROPERTIES = USER_PROPERTIES - {"id", "createdDateTime", "userType", "lastPasswordChangeDateTime"}
 READ_ROLES = {"User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
 ALL_APP_ROLES = ("User.Read.All", "User.ReadWrite.All", "User-PasswordProfile.ReadWrite.All",
                  "User.EnableDisableAccount.All", "User.RevokeSessions.All", "Directory.Read.All",
@@ -52,6 +51,7 @@ class User:
         self.password_hash = _hash_password(password, self.id)
         self.force_change_password = force_change
         self.password_changed_at = time.time()
+        self.props["lastPasswordChangeDateTime"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.password_changed_at))
 
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and self.password_hash == _hash_password(password, self.id)

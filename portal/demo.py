@@ -32,7 +32,10 @@ def _demo_password(instance: Path) -> str:
 
 
 def seed_demo_admin() -> tuple[str, str]:
-    """Create the demo admin once; return its email and password."""
+    """Create the demo admin (and the default catalogue) once; return the admin's email and password."""
+    from portal import tickets
+
+    tickets.seed_catalogue()
     password = _demo_password(Path(current_app.instance_path))
     if not db.session.scalar(sa.select(Admin.id).where(Admin.email == DEMO_ADMIN)):
         accounts.create_admin(DEMO_ADMIN, password, "Demo Admin")
@@ -75,6 +78,7 @@ def run(host, port, users):
     current_app.config.update(ENTRA_AUTHORITY_HOST=info["authority_host"], GRAPH_ENDPOINT=info["graph_endpoint"],
                               ENTRA_CA_BUNDLE=info["ca_file"])
     email, password = seed_demo_admin()
+    smtp = start_mail_catcher(current_app.config)
     from portal.scheduler import start_in_process
 
     start_in_process(current_app._get_current_object())
@@ -82,7 +86,28 @@ def run(host, port, users):
     try:
         run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
     finally:
+        smtp.stop()
         proc.terminate()
+
+
+class PrintingHandler:
+    """The demo's SMTP server prints each message, so the temporary-password email can be read in the terminal."""
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        click.echo("\n----- email received by the demo SMTP server -----")
+        click.echo(f"To: {', '.join(envelope.rcpt_tos)}")
+        click.echo(envelope.content.decode("utf-8", "replace").split("\n\n<", 1)[0][:4000])
+        click.echo("----- end of email -----\n")
+        return "250 Message accepted for delivery"
+
+
+def start_mail_catcher(config):
+    """A real SMTP server (aiosmtpd) on loopback for the demo's outgoing mail."""
+    from aiosmtpd.controller import Controller
+
+    controller = Controller(PrintingHandler(), hostname=config["MAIL_SERVER"], port=int(config["MAIL_PORT"]))
+    controller.start()
+    return controller
 
 
 def _print_banner(host, port, email, password, info):

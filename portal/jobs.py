@@ -100,6 +100,35 @@ def check_secret_expiry(app, today: date | None = None) -> int:
     return count
 
 
+def run_actions(app) -> int:
+    """Run every due workflow action (reset, unlock, disable)."""
+    from portal.workflows import runner
+
+    with app.app_context():
+        try:
+            return runner.run_pending(app.config)
+        finally:
+            db.session.remove()
+
+
+def kick_actions(app) -> None:
+    """After a ticket commits, run its actions now: in a thread, inline, or leave them to the scheduler."""
+    mode = app.config.get("ACTION_KICK", "thread")
+    if mode == "thread":
+        threading.Thread(target=_safe(run_actions), args=(app,), name="action-kick", daemon=True).start()
+    elif mode == "inline":
+        run_actions(app)
+
+
+def _safe(job):
+    def wrapper(app):
+        try:
+            job(app)
+        except Exception:
+            log.exception("background job %s failed", job.__name__)
+    return wrapper
+
+
 def clean_up_sessions(app) -> tuple[int, int]:
     """End idle or over-age device sessions and drop device history past its retention."""
     from portal.devices import registry

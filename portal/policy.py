@@ -52,3 +52,25 @@ def set_values(values: dict, *, actor: signals.Principal) -> list[str]:
         changed.append(key)
     db.session.commit()
     return changed
+
+
+def mail_template(name: str) -> dict:
+    """The admin-edited mail template, or the built-in one."""
+    from portal.mail import DEFAULT_TEMPLATES
+
+    row = db.session.get(Setting, f"mail_template:{name}")
+    return row.value if row is not None and isinstance(row.value, dict) else DEFAULT_TEMPLATES[name]
+
+
+def set_mail_template(name: str, template: dict, *, actor: signals.Principal) -> None:
+    """Validate and store a mail template; audited with what changed (never with rendered values)."""
+    from portal.mail import validate_template
+
+    validate_template(template)
+    old = mail_template(name)
+    row = db.session.get(Setting, f"mail_template:{name}") or Setting(key=f"mail_template:{name}")
+    row.value, row.updated_by = template, f"{actor.type}:{actor.id}"
+    db.session.add(row)
+    signals.setting_changed.send("policy", actor=actor, target=signals.Target("setting", f"mail_template:{name}", name),
+                                 detail={"old": old, "new": template})
+    db.session.commit()

@@ -29,6 +29,7 @@ def register_template_helpers(app: Flask) -> None:
     """Filters and globals every template can use."""
     app.jinja_env.filters["ago"] = humanize_time
     app.jinja_env.filters["utc"] = utc_format
+    app.jinja_env.filters["extract"] = lambda key, mapping: mapping.get(key, key)
     app.jinja_env.filters["dict_without"] = lambda d, *keys: {k: v for k, v in d.items() if k not in keys}
 
     @app.context_processor

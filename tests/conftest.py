@@ -226,3 +226,37 @@ def login_as(client, admin):
             _db.session.commit()
         return who
     return _login
+
+
+@pytest.fixture
+def mailbox(app):
+    """A real SMTP server (aiosmtpd) on loopback; the app sends to it. Yields the list of received messages."""
+    import email
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            received.append(email.message_from_bytes(envelope.content))
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    yield received
+    controller.stop()
+
+
+@pytest.fixture
+def catalogue(db):
+    """The default service catalogue (the migration seeds it; tests truncate tables between runs)."""
+    from portal import tickets
+
+    tickets.seed_catalogue()
+    return {c.name: c for c in tickets.categories()}

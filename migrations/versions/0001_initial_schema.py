@@ -320,6 +320,22 @@ def upgrade():
 
 
 
+    # The default service catalogue (admins edit it afterwards).
+    categories = sa.table("service_categories", sa.column("name", sa.String), sa.column("description", sa.Text),
+                          sa.column("asks_for_target", sa.Boolean), sa.column("is_active", sa.Boolean),
+                          sa.column("position", sa.Integer))
+    op.bulk_insert(categories, [
+        {"name": "Account locked out", "description": "You cannot sign in because your account is locked.",
+         "asks_for_target": False, "is_active": True, "position": 0},
+        {"name": "Reset my password", "description": "You forgot your password or think someone else knows it.",
+         "asks_for_target": False, "is_active": True, "position": 1},
+        {"name": "Leaver: disable account", "description": "Someone has left: disable their account (managers and HR).",
+         "asks_for_target": True, "is_active": True, "position": 2},
+        {"name": "General request", "description": "Anything else IT can help with.",
+         "asks_for_target": False, "is_active": True, "position": 3},
+    ])
+
+
 def downgrade():
     with op.batch_alter_table('ticket_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ticket_events_ticket_id'))

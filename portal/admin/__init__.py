@@ -8,6 +8,7 @@ guard_blueprint(bp, "admin")
 
 from portal.admin import (  # noqa: E402,F401  (routes register on import)
     audit_log,
+    catalogue,
     dashboard,
     login,
     mapping,
@@ -16,4 +17,6 @@ from portal.admin import (  # noqa: E402,F401  (routes register on import)
     sessions,
     settings,
     sync,
+    tickets,
+    workflows,
 )

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from portal import audit, jobs
 from portal.devices import registry
 from portal.directory.sync import start_run
-from portal.models import AuditEvent, Integration, Requester, SyncRun
+from portal.models import AuditEvent, Integration, Requester, SyncRun, Ticket
 from tests import sso
 from tests.conftest import ADMIN_PASSWORD, admin_sign_in, csrf_from, point_at
 
@@ -65,6 +65,17 @@ def test_every_action_comes_from_its_real_trigger(app, db, client, admin, emulat
     requester_client = app.test_client()
     assert sso.sign_in(requester_client, integration, person["userPrincipalName"], PASSWORD).status_code == 302
     requester_client.get("/admin/")                                      # authorization.denied
+    from portal import tickets as ticket_service
+
+    ticket_service.seed_catalogue()
+    locked_out = next(c for c in ticket_service.categories() if c.name == "Account locked out")
+    post(client, "/admin/workflows/new", {"name": "Unlock on request", "categories": str(locked_out.id), "enabled": "on",
+                                          "step_0_integration": integration.id, "step_0_action": "unlock",
+                                          "step_0_target": "requester"})  # workflow.saved
+    post(requester_client, "/tickets/new", {"category": locked_out.id, "subject": "Locked", "description": ""},
+         page="/tickets/new")                                            # ticket.created, action.requested, action.finished
+    ticket = db.session.scalar(sa.select(Ticket))
+    post(client, f"/admin/tickets/{ticket.id}", {"status": "resolved"})  # ticket.status_changed
     emulator.update_user(blocked["id"], accountEnabled=True)
     for _ in range(5):                                                   # requester.sign_in_failed, requester.locked_out
         sso.sign_in(app.test_client(), integration, blocked["userPrincipalName"], PASSWORD)

@@ -1,0 +1,15 @@
+"""Requester forms (CSRF from Flask-WTF)."""
+from flask_wtf import FlaskForm
+from wtforms import EmailField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+
+class TicketForm(FlaskForm):
+    """Raise a ticket: service, subject, description, and who it is about for leaver-type services."""
+
+    category = SelectField("Service", coerce=int, validators=[DataRequired(message="Choose a service.")])
+    subject = StringField("Subject", validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField("Description", validators=[Length(max=10000)])
+    about = EmailField("Person this is about (email)", validators=[Optional(), Email(), Length(max=254)],
+                       description="Only for requests about someone else, such as a leaver. Leave empty if it is about you.")
+    submit = SubmitField("Raise ticket")

@@ -1,0 +1,42 @@
+"""Requester tickets: raise one, see one with its timeline (only their own)."""
+from flask import current_app, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from portal import jobs, tickets
+from portal.errors import ValidationError
+from portal.extensions import db
+from portal.models import ServiceCategory
+from portal.requester import bp
+from portal.requester.forms import TicketForm
+from portal.security import requester_required
+
+
+@bp.route("/tickets/new", methods=["GET", "POST"])
+@requester_required
+def new_ticket():
+    """Choose a service, describe the problem; workflows start as soon as it is saved."""
+    form = TicketForm()
+    choices = tickets.categories()
+    form.category.choices = [(c.id, c.name) for c in choices]
+    if form.validate_on_submit():
+        try:
+            ticket = tickets.create(current_user, form.category.data, form.subject.data, form.description.data or "",
+                                    form.about.data or None)
+        except ValidationError as exc:
+            for name, message in (exc.detail or {}).get("errors", {}).items():
+                getattr(form, name).errors = [message]
+        else:
+            jobs.kick_actions(current_app._get_current_object())
+            flash(f"Ticket #{ticket.id} raised. You can follow it here.", "success")
+            return redirect(url_for("requester.ticket", ticket_id=ticket.id))
+    return render_template("requester/new_ticket.html", form=form, categories=choices), (422 if form.errors else 200)
+
+
+@bp.route("/tickets/<int:ticket_id>")
+@requester_required
+def ticket(ticket_id):
+    """The ticket and the friendly side of its timeline."""
+    item = tickets.for_requester(current_user, ticket_id)
+    category = db.session.get(ServiceCategory, item.category_id) if item.category_id else None
+    events = [e for e in item.events if e.visible_to_requester]
+    return render_template("requester/ticket.html", ticket=item, category=category, events=events)

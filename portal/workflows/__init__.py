@@ -1,0 +1,1 @@
+"""Ticket workflows: planning actions with the ticket (engine), running them durably (runner), the actions."""

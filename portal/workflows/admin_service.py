@@ -1,0 +1,57 @@
+"""Saving workflows: validate steps and refuse actions the integration's permissions do not cover."""
+from portal import signals
+from portal.entra import permissions
+from portal.errors import ValidationError
+from portal.extensions import db
+from portal.models import Integration, Workflow, WorkflowStep
+from portal.workflows.engine import ACTIONS, TARGETS
+
+
+def save(workflow: Workflow | None, name: str, category_ids: list[int], enabled: bool, steps: list[dict],
+         *, actor: signals.Principal) -> Workflow:
+    """Create or update a workflow with its ordered App Integration steps (all or nothing)."""
+    name = (name or "").strip()
+    errors = {}
+    if not 1 <= len(name) <= 120:
+        errors["name"] = "Give the workflow a name of 1 to 120 characters."
+    clean_steps = []
+    for index, step in enumerate(steps):
+        if not step.get("integration_id") and not step.get("action"):
+            continue
+        problem = _check_step(step)
+        if problem:
+            errors[f"step_{index}"] = problem
+        else:
+            clean_steps.append(step)
+    if not clean_steps and "name" not in errors and not errors:
+        errors["step_0"] = "Add at least one App Integration step."
+    if errors:
+        raise ValidationError("The workflow needs attention.", detail={"errors": errors})
+    workflow = workflow or Workflow()
+    workflow.name, workflow.category_ids, workflow.is_enabled = name, sorted(set(category_ids)), enabled
+    workflow.steps = [WorkflowStep(position=i, kind="app_integration", integration_id=int(s["integration_id"]),
+                                   action=s["action"], target=s.get("target") or "requester")
+                      for i, s in enumerate(clean_steps)]
+    db.session.add(workflow)
+    db.session.flush()
+    signals.workflow_saved.send("workflows", actor=actor, target=signals.Target("workflow", str(workflow.id), name),
+                                detail={"steps": [{"integration": s.integration_id, "action": s.action, "target": s.target}
+                                                  for s in workflow.steps], "categories": workflow.category_ids,
+                                        "enabled": enabled})
+    db.session.commit()
+    return workflow
+
+
+def _check_step(step: dict) -> str | None:
+    integration = db.session.get(Integration, int(step.get("integration_id") or 0))
+    if integration is None or integration.status != "verified":
+        return "Choose an installed, verified Entra ID integration."
+    if step.get("action") not in ACTIONS:
+        return "Choose one of the three actions."
+    if (step.get("target") or "requester") not in TARGETS:
+        return "Choose who the action applies to."
+    allowed, missing = permissions.action_allowed(step["action"], integration.granted_permissions)
+    if not allowed:
+        return (f"{integration.name} lacks the Microsoft Graph permissions for {ACTIONS[step['action']]['label']} "
+                f"({', '.join(missing)} is blocked). Grant them and run Verify, then save again.")
+    return None

@@ -1,0 +1,84 @@
+"""Ticket created -> the matching workflows' App Integration steps become ActionRun rows, in the same transaction."""
+import sqlalchemy as sa
+
+from portal import signals
+from portal.extensions import db
+from portal.models import ActionRun, Integration, Requester, Ticket, TicketEvent, Workflow
+
+ACTIONS = {
+    "force_password_reset": {
+        "label": "Force Password Reset on Next Login",
+        "what": "Sets a temporary password, forces a new one at the next Microsoft sign-in, and emails the temporary password.",
+        "when": "Credentials may be compromised, or after a security change.",
+        "public": "resetting your password",
+    },
+    "unlock": {
+        "label": "Unlock User Account",
+        "what": "Lifts a lock from failed sign-ins or an admin restriction. No email.",
+        "when": "The requester cannot get in because of a lockout.",
+        "public": "unlocking your account",
+    },
+    "disable": {
+        "label": "Disable (Lock) User Account",
+        "what": "Blocks sign-in until re-enabled, and signs the account out everywhere. No email.",
+        "when": "A leaver, suspicious activity, or a compliance suspension.",
+        "public": "disabling the account",
+    },
+}
+TARGETS = {"requester": "The ticket's requester", "ticket_subject": "The person named in the ticket"}
+
+
+def matching_workflows(ticket: Ticket) -> list[Workflow]:
+    """Enabled ticket-created workflows for this ticket's category (an empty category list means all)."""
+    flows = db.session.scalars(sa.select(Workflow).where(Workflow.is_enabled.is_(True),
+                                                         Workflow.trigger == "ticket_created").order_by(Workflow.id))
+    return [w for w in flows if not w.category_ids or ticket.category_id in w.category_ids]
+
+
+def plan(ticket: Ticket) -> list[ActionRun]:
+    """Add one ActionRun per App Integration step (not committed: the caller's transaction holds it with the ticket)."""
+    runs = []
+    for workflow in matching_workflows(ticket):
+        for step in workflow.steps:
+            if step.kind != "app_integration" or not step.integration_id or step.action not in ACTIONS:
+                continue
+            target_id = ticket.subject_requester_id if step.target == "ticket_subject" else ticket.requester_id
+            run = ActionRun(ticket_id=ticket.id, workflow_step_id=step.id, integration_id=step.integration_id,
+                            target_requester_id=target_id or ticket.requester_id, action=step.action,
+                            detail={"workflow": workflow.name})
+            db.session.add(run)
+            db.session.flush()
+            _check_target(run)
+            runs.append(run)
+    return runs
+
+
+def _check_target(run: ActionRun) -> None:
+    """Queue the run, or fail it at once when the target cannot be acted on through this integration."""
+    target = db.session.get(Requester, run.target_requester_id)
+    integration = db.session.get(Integration, run.integration_id)
+    label = ACTIONS[run.action]["label"]
+    problem = None
+    if integration is None or integration.status != "verified":
+        problem = "The directory integration of this workflow is not verified."
+    elif target is None or target.integration_id != integration.id or not target.entra_object_id:
+        problem = "The person is not synced from this workflow's directory, so Frontdesk cannot act on their account."
+    if problem:
+        run.status, run.error_code, run.error_message = "failed", "not_applicable", problem
+        timeline(run, "action_failed", f"{label} could not start.", {"error": problem})
+    else:
+        timeline(run, "action_queued", f"{label} is queued.", {"run": run.id})
+    signals.action_requested.send("workflows", actor=signals.SYSTEM, target=_run_target(run),
+                                  outcome="failure" if problem else "success", reason=problem,
+                                  detail={"action": run.action, "ticket": run.ticket_id, "requester": run.target_requester_id})
+
+
+def timeline(run: ActionRun, kind: str, public: str, detail: dict, visible: bool = True) -> None:
+    """Add a ticket timeline line for a run: a friendly message for the requester, detail for admins."""
+    db.session.add(TicketEvent(ticket_id=run.ticket_id, kind=kind, actor_type="system", actor_label="Workflow",
+                               public_message=public, detail=dict(detail, action=run.action, run=run.id),
+                               visible_to_requester=visible))
+
+
+def _run_target(run: ActionRun) -> signals.Target:
+    return signals.Target("action_run", str(run.id), f"{run.action} for requester {run.target_requester_id}")

@@ -1,0 +1,188 @@
+"""Runs queued ActionRuns durably: claim safely across processes, execute once, retry what can be retried.
+
+Claiming: PostgreSQL takes rows with FOR UPDATE SKIP LOCKED; SQLite, which has one writer anyway, takes
+the "action-runner" lease. A claim older than CLAIM_TIMEOUT belongs to a process that died: its outcome is
+unknown, so before retrying, the runner asks Graph whether the account already shows the action.
+"""
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from portal import integrations, leases, mail, signals
+from portal.entra.credentials import EntraError
+from portal.entra.graph import GraphError
+from portal.extensions import db
+from portal.models import ActionRun, Integration, Requester, Ticket
+from portal.workflows import actions
+from portal.workflows.engine import ACTIONS, timeline
+
+log = logging.getLogger("portal.actions")
+MAX_ATTEMPTS = 5
+CLAIM_TIMEOUT = timedelta(minutes=5)
+LEASE = "action-runner"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def claim(worker: str, limit: int = 10) -> list[int]:
+    """Take pending runs that are due (and reclaim stale ones); commits the claim."""
+    moment = now()
+    stale = sa.and_(ActionRun.status == "running", ActionRun.claimed_at < moment - CLAIM_TIMEOUT)
+    due = sa.and_(ActionRun.status == "pending", ActionRun.next_attempt_at <= moment)
+    query = sa.select(ActionRun).where(sa.or_(due, stale)).order_by(ActionRun.id).limit(limit)
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    elif not leases.acquire(LEASE, worker, timedelta(minutes=2), now=moment):
+        return []
+    runs = db.session.scalars(query).all()
+    for run in runs:
+        if run.status == "running":
+            run.detail = dict(run.detail or {}, uncertain_since=run.claimed_at.isoformat())
+        run.status, run.claimed_by, run.claimed_at, run.attempts = "running", worker, moment, run.attempts + 1
+        timeline(run, "action_running", f"Working on {ACTIONS[run.action]['public']}…", {"attempt": run.attempts}, False)
+    ids = [r.id for r in runs]
+    db.session.commit()
+    return ids
+
+
+def run_pending(config, worker: str | None = None) -> int:
+    """Claim and execute due runs until none is left; returns how many finished (either way)."""
+    worker = worker or f"runner-{uuid.uuid4().hex[:8]}"
+    done = 0
+    try:
+        while True:
+            ids = claim(worker)
+            if not ids:
+                return done
+            for run_id in ids:
+                execute(run_id, config, worker)
+                done += 1
+    finally:
+        if db.session.get_bind().dialect.name != "postgresql":
+            leases.release(LEASE, worker)
+
+
+def execute(run_id: int, config, worker: str) -> None:
+    """Execute one claimed run and record its outcome on the run, the ticket and the audit log."""
+    run = db.session.get(ActionRun, run_id)
+    if run is None or run.status != "running" or run.claimed_by != worker:
+        return
+    requester = db.session.get(Requester, run.target_requester_id)
+    integration = db.session.get(Integration, run.integration_id)
+    settings = integrations.MicrosoftSettings.from_config(config)
+    try:
+        graph = integrations.graph_for(integration, settings)
+        uncertain = (run.detail or {}).get("uncertain_since")
+        if uncertain and _settle_uncertain(run, graph, requester, datetime.fromisoformat(uncertain)):
+            return
+        outcome = actions.RUN[run.action](graph, requester)
+    except (GraphError, EntraError) as exc:
+        return _failed_attempt(run, exc)
+    _succeeded(run, outcome, requester, config)
+
+
+def _settle_uncertain(run, graph, requester, since) -> bool:
+    """A previous attempt may have run: finish without repeating it when Graph shows the result."""
+    done = actions.already_done(run.action, graph, requester, since)
+    if not done:
+        return False
+    if run.action == "force_password_reset":
+        _finish(run, "failed", "The password was reset, but the process stopped before the email was sent, so the "
+                "temporary password is lost. Run the action again to send a new one.", {"error": "unknown_outcome"},
+                error_code="mail_not_sent", public="Your password was reset, but the email could not be sent. IT will "
+                "send a new temporary password.")
+    else:
+        _finish(run, "succeeded", None, {"verified_after_restart": True},
+                public=f"Done: {ACTIONS[run.action]['label']}.")
+    return True
+
+
+def _succeeded(run: ActionRun, outcome: actions.Outcome, requester: Requester, config) -> None:
+    run.graph_request_id = outcome.request_id
+    detail = dict(outcome.detail)
+    if outcome.temporary_password:
+        run.mail_status, mail_error = _send_password(requester, outcome.temporary_password, run, config)
+        outcome.temporary_password = None  # never kept beyond this point
+        if mail_error:
+            detail["mail_error"] = mail_error
+    public = outcome.public if run.mail_status != "failed" else (
+        "Your password was reset, but the email could not be sent. IT has been told and will help you.")
+    _finish(run, "succeeded", None, detail, public=public)
+
+
+def _send_password(requester: Requester, password: str, run: ActionRun, config) -> tuple[str, str | None]:
+    """Mail the temporary password (retried in process; the Graph change is never repeated for it)."""
+    from portal import policy
+
+    to = requester.email or requester.user_principal_name
+    if not to:
+        return "failed", "The requester has no email address."
+    values = {"name": requester.given_name or requester.display_name, "ticket": run.ticket_id,
+              "temporary_password": password, "portal_url": config.get("PORTAL_URL", ""),
+              "organisation": config.get("ORGANISATION_NAME", "your organisation")}
+    try:
+        subject, text, html = mail.render(policy.mail_template("password_reset"), values)
+        mail.send(config, to, subject, text, html, attempts=config.get("MAIL_ATTEMPTS", 3))
+    except mail.MailError as exc:
+        return "failed", exc.message
+    return "sent", None
+
+
+def _failed_attempt(run: ActionRun, exc) -> None:
+    retryable = isinstance(exc, GraphError) and exc.retryable or isinstance(exc, EntraError) and exc.kind in (
+        "network", "throttled")
+    run.graph_request_id = getattr(exc, "request_id", None) or run.graph_request_id
+    code = getattr(exc, "graph_code", None) or getattr(exc, "kind", "error")
+    if retryable and run.attempts < MAX_ATTEMPTS:
+        run.status, run.error_code, run.error_message = "pending", code, exc.message
+        run.next_attempt_at = now() + timedelta(seconds=min(30 * 2 ** (run.attempts - 1), 1800))
+        timeline(run, "action_retry", f"Microsoft is busy; trying {ACTIONS[run.action]['public']} again shortly.",
+                 {"error": exc.message, "code": code, "next_attempt_at": run.next_attempt_at.isoformat()}, False)
+        db.session.commit()
+        return
+    _finish(run, "failed", _plain(exc, code), {"error": exc.message, "code": code,
+                                              "graph_request_id": run.graph_request_id}, error_code=code)
+
+
+def _plain(exc, code: str) -> str:
+    """What an admin reads on the ticket."""
+    status = getattr(exc, "http_status", None)
+    if status == 403 or code == "Authorization_RequestDenied":
+        return ("Microsoft refused: the app lacks the permission for this action, or the user holds an admin role "
+                "that app-only access may not change.")
+    if status == 404:
+        return "The user no longer exists in Microsoft Entra ID."
+    return f"Microsoft Graph failed: {exc.message}"
+
+
+def _finish(run: ActionRun, status: str, error: str | None, detail: dict, *, error_code=None, public=None) -> None:
+    run.status, run.finished_at, run.error_message, run.error_code = status, now(), error, error_code
+    label = ACTIONS[run.action]["label"]
+    friendly = public or (f"{label} could not be completed. IT has been told." if status == "failed" else f"Done: {label}.")
+    timeline(run, f"action_{status}", friendly, dict(detail, error=error))
+    signals.action_finished.send("workflows", actor=signals.SYSTEM, target=signals.Target(
+        "action_run", str(run.id), f"{run.action} for requester {run.target_requester_id}"),
+        outcome="success" if status == "succeeded" else "failure", reason=error,
+        detail={"action": run.action, "ticket": run.ticket_id, "graph_request_id": run.graph_request_id,
+                "mail": run.mail_status, "attempts": run.attempts})
+    ticket = db.session.get(Ticket, run.ticket_id)
+    ticket.updated_at = now()
+    db.session.commit()
+
+
+def retry(run: ActionRun, actor: signals.Principal) -> ActionRun:
+    """An admin retries a failed run: it becomes a fresh pending run (the old one stays as history)."""
+    fresh = ActionRun(ticket_id=run.ticket_id, workflow_step_id=run.workflow_step_id, integration_id=run.integration_id,
+                      target_requester_id=run.target_requester_id, action=run.action,
+                      detail={"retry_of": run.id, "requested_by": actor.label})
+    db.session.add(fresh)
+    db.session.flush()
+    timeline(fresh, "action_queued", f"{ACTIONS[run.action]['label']} is queued again.", {"retry_of": run.id})
+    signals.action_requested.send("workflows", actor=actor, target=signals.Target("action_run", str(fresh.id), run.action),
+                                  detail={"action": run.action, "ticket": run.ticket_id, "retry_of": run.id})
+    db.session.commit()
+    return fresh

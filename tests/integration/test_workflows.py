@@ -1,0 +1,305 @@
+"""Tickets and workflows: the three actions end to end against the emulator and a real SMTP server."""
+import logging
+import re
+import threading
+from datetime import timedelta
+
+import pytest
+import requests as http
+import sqlalchemy as sa
+
+from portal import jobs, signals
+from portal.devices import registry
+from portal.directory.sync import start_run
+from portal.models import ActionRun, AuditEvent, DeviceSession, Requester, Ticket, TicketEvent
+from portal.workflows import admin_service, runner
+from tests import sso
+from tests.conftest import csrf_from
+from tests.msft import submit_login, submit_password_change
+
+PASSWORD = "Start-Password-1"
+
+
+@pytest.fixture
+def person(app, synced, new_user, db):
+    """A synced requester with a Microsoft account in the emulator."""
+    user = new_user(givenName="Ada")
+    start_run(synced, "delta", "manual")
+    jobs.run_queued_syncs(app)
+    user["requester"] = db.session.scalar(sa.select(Requester).where(Requester.entra_object_id == user["id"]))
+    return user
+
+
+def workflow(synced, catalogue, category, action, target="requester"):
+    return admin_service.save(None, f"{category} -> {action}", [catalogue[category].id], True,
+                              [{"integration_id": synced.id, "action": action, "target": target}], actor=signals.SYSTEM)
+
+
+def raise_ticket(client, catalogue, category, about=""):
+    page = client.get("/tickets/new").get_data(as_text=True)
+    response = client.post("/tickets/new", data={"csrf_token": csrf_from(page), "category": catalogue[category].id,
+                                                 "subject": f"Please help: {category}", "description": "Details",
+                                                 "about": about})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def test_force_password_reset_end_to_end(app, db, synced, catalogue, person, emulator, mailbox, login_as, client, caplog):
+    """Reset: Graph sets a temporary password, mail arrives, sessions end, and the password is nowhere in Frontdesk."""
+    caplog.set_level(logging.DEBUG)
+    workflow(synced, catalogue, "Reset my password", "force_password_reset")
+    other_device = app.test_client()
+    sso.sign_in(other_device, synced, person["userPrincipalName"], PASSWORD)
+    login_as(person["requester"])
+    ticket_id = raise_ticket(client, catalogue, "Reset my password")
+    run = db.session.scalar(sa.select(ActionRun))
+    assert run.status == "succeeded" and run.mail_status == "sent" and run.graph_request_id
+    assert emulator.user(person["id"])["forceChangePasswordNextSignIn"] is True
+    assert len(mailbox) == 1
+    message = mailbox[0]
+    assert message["To"] == person["mail"] and "temporary password" in message["Subject"].lower()
+    text = next(p for p in message.walk() if p.get_content_type() == "text/plain").get_payload(decode=True).decode()
+    temp = re.search(r"Temporary password: (\S+)", text).group(1)
+    assert len(temp) == 16 and f"ticket #{ticket_id}" in text
+    html = next(p for p in message.walk() if p.get_content_type() == "text/html").get_payload(decode=True).decode()
+    assert temp in html
+    assert other_device.get("/home").status_code == 302  # portal sessions ended
+    dump = "\n".join(str(row) for table in ("tickets", "ticket_events", "action_runs", "audit_events", "settings")
+                     for row in db.session.execute(sa.text(f"SELECT * FROM {table}")))  # noqa: S608
+    # Frontdesk's own log lines (the test SMTP server's debug log, which receives the mail, is not ours).
+    logs = "\n".join(r.getMessage() + str(r.__dict__.get("audit", "")) for r in caplog.records if r.name != "mail.log")
+    assert temp not in dump and temp not in logs
+    page = client.get(f"/tickets/{ticket_id}")
+    assert page.status_code == 302  # this session ended too: the requester must sign in again
+    browser = http.Session()
+    start = sso.begin(app.test_client(), synced)
+    change = submit_login(browser, browser.get(start.headers["Location"]), person["userPrincipalName"], temp)
+    assert "Update your password" in change.text  # Microsoft demands a new password at the next sign-in
+    change.url = start.headers["Location"]
+    assert "code" in sso.result_params(submit_password_change(browser, change, "A-Brand-New-Pass-42"))
+
+
+def test_disable_ends_sessions_and_blocks_sign_in_then_unlock_restores(app, db, synced, catalogue, person, new_user,
+                                                                       emulator, login_as, client):
+    """A manager's leaver ticket disables the named person; an unlock ticket later restores them."""
+    workflow(synced, catalogue, "Leaver: disable account", "disable", target="ticket_subject")
+    workflow(synced, catalogue, "Account locked out", "unlock", target="ticket_subject")
+    leaver_device = app.test_client()
+    sso.sign_in(leaver_device, synced, person["userPrincipalName"], PASSWORD)
+    manager = new_user()
+    start_run(synced, "delta", "manual")
+    jobs.run_queued_syncs(app)
+    login_as(db.session.scalar(sa.select(Requester).where(Requester.entra_object_id == manager["id"])))
+    ticket_id = raise_ticket(client, catalogue, "Leaver: disable account", about=person["mail"])
+    state = emulator.user(person["id"])
+    assert state["props"]["accountEnabled"] is False and state["sessions_revoked_at"]
+    db.session.expire_all()
+    assert db.session.get(Requester, person["requester"].id).status == "disabled"
+    assert leaver_device.get("/home").status_code == 302
+    refused = sso.sign_in(app.test_client(), synced, person["userPrincipalName"], PASSWORD)
+    assert 'data-failure="disabled_at_microsoft"' in refused.get_data(as_text=True)
+    timeline = client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
+    assert "The account is disabled and signed out everywhere." in timeline
+    raise_ticket(client, catalogue, "Account locked out", about=person["mail"])
+    assert emulator.user(person["id"])["props"]["accountEnabled"] is True
+    assert sso.sign_in(app.test_client(), synced, person["userPrincipalName"], PASSWORD).headers["Location"] == "/home"
+
+
+def test_unlock_clears_the_portal_lock(app, db, synced, catalogue, person, login_as, client):
+    """Unlock lifts the portal lockout too, and needs no email."""
+    workflow(synced, catalogue, "Account locked out", "unlock")
+    requester = person["requester"]
+    from datetime import UTC, datetime
+
+    requester.locked_until = datetime.now(UTC) + timedelta(minutes=10)
+    db.session.commit()
+    login_as(requester)
+    raise_ticket(client, catalogue, "Account locked out")
+    db.session.expire_all()
+    assert db.session.get(Requester, requester.id).locked_until is None
+    assert db.session.scalar(sa.select(ActionRun)).mail_status is None
+
+
+def test_missing_permission_refuses_the_workflow(app, db, emulator, catalogue):
+    """A read-only integration cannot be given the reset action: the save is refused with the reason."""
+    from portal.errors import ValidationError
+    from tests.conftest import install_integration
+
+    read_only = install_integration(app, emulator, "Frontdesk (read only)", "Read only")
+    with pytest.raises(ValidationError) as err:
+        admin_service.save(None, "Reset", [], True, [{"integration_id": read_only.id, "action": "force_password_reset"}],
+                           actor=signals.SYSTEM)
+    assert "lacks the Microsoft Graph permissions" in str(err.value.detail["errors"])
+
+
+def test_workflow_page_shows_descriptions_and_refuses_unpermitted(app, db, emulator, catalogue, login_as, client):
+    """The Workflows page explains each action and refuses one the permissions do not cover."""
+    from tests.conftest import install_integration
+
+    read_only = install_integration(app, emulator, "Frontdesk (read only)", "Read only")
+    login_as("admin")
+    page = client.get("/admin/workflows/new").get_data(as_text=True)
+    assert "When to use it: A leaver, suspicious activity" in page and "Force Password Reset on Next Login" in page
+    response = client.post("/admin/workflows/new", data={"csrf_token": csrf_from(page), "name": "Leavers",
+                                                         "step_0_integration": read_only.id, "step_0_action": "disable",
+                                                         "step_0_target": "ticket_subject"})
+    assert response.status_code == 422 and "lacks the Microsoft Graph permissions" in response.get_data(as_text=True)
+
+
+def test_throttling_is_retried_then_succeeds(app, db, synced, catalogue, person, emulator, login_as, client, monkeypatch):
+    """429s beyond the client's own retries reschedule the run with backoff; a later attempt succeeds."""
+    workflow(synced, catalogue, "Leaver: disable account", "disable")
+    app.config["GRAPH_MAX_ATTEMPTS"] = 2
+    emulator.set_faults(error_rates={"429": 1.0}, retry_after=0)
+    try:
+        login_as(person["requester"])
+        raise_ticket(client, catalogue, "Leaver: disable account")
+        run = db.session.scalar(sa.select(ActionRun))
+        assert run.status == "pending" and run.attempts == 1 and run.error_code == "TooManyRequests"
+    finally:
+        emulator.clear_faults()
+    later = runner.now() + timedelta(minutes=5)
+    monkeypatch.setattr(runner, "now", lambda: later)
+    assert jobs.run_actions(app) == 1
+    db.session.expire_all()
+    run = db.session.scalar(sa.select(ActionRun))
+    assert run.status == "succeeded" and run.attempts == 2
+    assert emulator.user(person["id"])["props"]["accountEnabled"] is False
+    emulator.update_user(person["id"], accountEnabled=True)
+
+
+def test_permanent_error_fails_at_once_with_plain_reason(app, db, synced, catalogue, person, emulator, login_as, client):
+    """A user deleted in Entra: 404 fails the run at once, explained on the admin ticket page."""
+    workflow(synced, catalogue, "Leaver: disable account", "disable")
+    emulator.hard_delete(person["id"])
+    login_as(person["requester"])
+    ticket_id = raise_ticket(client, catalogue, "Leaver: disable account")
+    run = db.session.scalar(sa.select(ActionRun))
+    assert run.status == "failed" and run.attempts == 1 and "no longer exists" in run.error_message
+    friendly = client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
+    assert "could not be completed" in friendly and "Request_ResourceNotFound" not in friendly
+
+
+def test_crash_between_claim_and_completion(app, db, synced, catalogue, person, emulator, login_as, client, monkeypatch):
+    """A run claimed by a process that died is reclaimed later; Graph already shows it done, so it is not repeated."""
+    workflow(synced, catalogue, "Leaver: disable account", "disable")
+    app.config["ACTION_KICK"] = "none"
+    login_as(person["requester"])
+    raise_ticket(client, catalogue, "Leaver: disable account")
+    ids = runner.claim("worker-that-dies")
+    assert len(ids) == 1
+    emulator.update_user(person["id"], accountEnabled=False)  # the dead worker's PATCH had reached Microsoft
+    stats_before = emulator.stats()["graph_requests"]
+    assert runner.claim("second-worker") == []  # still claimed: not stale yet
+    later = runner.now() + timedelta(minutes=6)
+    monkeypatch.setattr(runner, "now", lambda: later)
+    assert jobs.run_actions(app) == 1
+    db.session.expire_all()
+    run = db.session.get(ActionRun, ids[0])
+    assert run.status == "succeeded" and run.attempts == 2 and run.detail.get("uncertain_since")
+    assert emulator.stats()["graph_requests"] - stats_before == 1  # one GET to check; no second PATCH or revoke
+    emulator.update_user(person["id"], accountEnabled=True)
+
+
+def test_two_runners_never_double_execute(app, db, synced, catalogue, new_user, emulator, db_url):
+    """Two runners race over ten queued runs on PostgreSQL: each run executes exactly once."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SKIP LOCKED needs PostgreSQL; SQLite runs one runner at a time through its lease")
+    workflow(synced, catalogue, "Account locked out", "unlock")
+    app.config["ACTION_KICK"] = "none"
+    people = [new_user() for _ in range(10)]
+    start_run(synced, "delta", "manual")
+    jobs.run_queued_syncs(app)
+    from portal import tickets
+
+    for user in people:
+        requester = db.session.scalar(sa.select(Requester).where(Requester.entra_object_id == user["id"]))
+        tickets.create(requester, catalogue["Account locked out"].id, "Locked", "")
+    barrier, done = threading.Barrier(2, timeout=30), []
+
+    def worker(name):
+        with app.app_context():
+            barrier.wait()
+            done.append(runner.run_pending(app.config, worker=name))
+            db.session.remove()
+
+    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    runs = db.session.scalars(sa.select(ActionRun)).all()
+    assert sum(done) == 10 and all(r.status == "succeeded" and r.attempts == 1 for r in runs)
+    finished = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.action == "action.finished"))
+    assert finished == 10
+
+
+def test_requesters_never_see_each_others_tickets(app, db, synced, catalogue, person, new_user, login_as, client):
+    """Another requester's ticket is 'not found', by URL or on the home page."""
+    login_as(person["requester"])
+    ticket_id = raise_ticket(client, catalogue, "General request")
+    other = new_user()
+    start_run(synced, "delta", "manual")
+    jobs.run_queued_syncs(app)
+    stranger = app.test_client()
+    sso.sign_in(stranger, synced, other["userPrincipalName"], PASSWORD)
+    assert stranger.get(f"/tickets/{ticket_id}").status_code == 404
+    assert "Please help" not in stranger.get("/home").get_data(as_text=True)
+    assert "Please help" in client.get("/home").get_data(as_text=True)
+
+
+def test_ticket_and_actions_are_one_transaction(app, db, synced, catalogue, person, monkeypatch):
+    """If planning the actions fails, the ticket is not saved either."""
+    from portal import tickets
+    from portal.workflows import engine
+
+    workflow(synced, catalogue, "Leaver: disable account", "disable")
+    monkeypatch.setattr(engine, "_check_target", lambda run: (_ for _ in ()).throw(RuntimeError("boom")))
+    with pytest.raises(RuntimeError):
+        tickets.create(person["requester"], catalogue["Leaver: disable account"].id, "Leaving", "")
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Ticket)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ActionRun)) == 0
+
+
+def test_admin_sees_detail_changes_status_and_retries(app, db, synced, catalogue, person, emulator, login_as, client):
+    """The admin ticket page shows Graph's request id; status changes are audited; a failed run can be retried."""
+    workflow(synced, catalogue, "Leaver: disable account", "disable")
+    emulator.update_app(emulator.app()["client_id"], revoke=["User.EnableDisableAccount.All"])
+    from portal.entra import credentials
+
+    credentials.forget_all()  # a cached token would still carry the revoked permission for up to an hour
+    try:
+        ticket = __import__("portal.tickets", fromlist=["x"]).create(
+            person["requester"], catalogue["Leaver: disable account"].id, "Leaving", "")
+        jobs.run_actions(app)
+    finally:
+        emulator.update_app(emulator.app()["client_id"], grant=["User.EnableDisableAccount.All"])
+        credentials.forget_all()
+    login_as("admin")
+    page = client.get(f"/admin/tickets/{ticket.id}").get_data(as_text=True)
+    assert "Microsoft refused" in page and "Retry" in page
+    run = db.session.scalar(sa.select(ActionRun))
+    client.post(f"/admin/tickets/{ticket.id}/runs/{run.id}/retry", data={"csrf_token": csrf_from(page)})
+    runs = db.session.scalars(sa.select(ActionRun).order_by(ActionRun.id)).all()
+    assert [r.status for r in runs] == ["failed", "succeeded"] and runs[1].graph_request_id
+    client.post(f"/admin/tickets/{ticket.id}", data={"csrf_token": csrf_from(page), "status": "resolved"})
+    db.session.expire_all()
+    assert db.session.get(Ticket, ticket.id).status == "resolved"
+    assert "ticket.status_changed" in set(db.session.scalars(sa.select(AuditEvent.action)))
+    emulator.update_user(person["id"], accountEnabled=True)
+
+
+def test_mail_failure_is_shown_and_graph_not_repeated(app, db, synced, catalogue, person, emulator, login_as, client):
+    """With no SMTP server the reset still happens once; the ticket says the email failed."""
+    workflow(synced, catalogue, "Reset my password", "force_password_reset")
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=1)
+    login_as(person["requester"])
+    raise_ticket(client, catalogue, "Reset my password")
+    run = db.session.scalar(sa.select(ActionRun))
+    assert run.status == "succeeded" and run.mail_status == "failed"
+    assert emulator.user(person["id"])["forceChangePasswordNextSignIn"] is True
+    events = db.session.scalars(sa.select(TicketEvent.public_message)).all()
+    assert any("email could not be sent" in e for e in events)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(DeviceSession).where(DeviceSession.ended_at.is_(None))) == 0
+    assert registry  # sessions ended through the registry
