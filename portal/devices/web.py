@@ -18,6 +18,7 @@ def start_device_session(principal) -> None:
     device, ended = registry.register(principal, session.sid, request.user_agent.string, request.remote_addr,
                                       session_policy())
     session["device_id"] = device.id
+    session["principal_type"] = principal.principal_type
     session["auth_time"] = device.authenticated_at.timestamp()
     db.session.commit()
     if ended:
@@ -33,6 +34,15 @@ def end_device_session(reason: str = "signed_out") -> None:
         db.session.commit()
 
 
+def _principal_gone() -> str:
+    """The account behind this session can no longer sign in (disabled or removed): end the device too."""
+    device = db.session.get(registry.DeviceSession, session.get("device_id") or 0)
+    if device is not None and device.ended_at is None:
+        registry.end(device, "account_disabled", signals.SYSTEM)
+        db.session.commit()
+    return "disabled"
+
+
 def authenticated_at() -> datetime | None:
     stamp = session.get("auth_time")
     return datetime.fromtimestamp(stamp, UTC) if stamp else None
@@ -40,12 +50,15 @@ def authenticated_at() -> datetime | None:
 
 def guard():
     """Refuse a request whose device session was revoked or expired, on every worker, and say why."""
-    if request.endpoint in (None, "static") or not current_user.is_authenticated:
+    if request.endpoint in (None, "static") or "device_id" not in session:
         return None
-    device, reason = registry.check(session.get("device_id"), session.sid, session_policy())
-    if device is not None:
-        return None
-    kind = current_user.principal_type
+    if current_user.is_authenticated:
+        device, reason = registry.check(session.get("device_id"), session.sid, session_policy())
+        if device is not None:
+            return None
+    else:
+        reason = _principal_gone()
+    kind = session.get("principal_type", "requester")
     logout_user()
     session.clear()
     if request.headers.get("HX-Request") or request.accept_mimetypes.best == "application/json":
