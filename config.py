@@ -95,8 +95,6 @@ class Config:
     GRAPH_BACKOFF_BASE = float(os.environ.get("GRAPH_BACKOFF_BASE", "0.5"))
     GRAPH_BACKOFF_CAP = float(os.environ.get("GRAPH_BACKOFF_CAP", "30"))
     GRAPH_MAX_TOTAL_SLEEP = float(os.environ.get("GRAPH_MAX_TOTAL_SLEEP", "120"))
-    # The demo runs the scheduler inside the web process; production runs `flask scheduler run` instead.
-    SCHEDULER_IN_PROCESS = _env_bool("SCHEDULER_IN_PROCESS", False)
     # After queueing a sync the web process starts it in a background "thread", runs it "inline", or
     # leaves it to the scheduler process ("none").
     SYNC_KICK = os.environ.get("SYNC_KICK", "thread")

@@ -2,6 +2,7 @@
 import json
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -74,6 +75,8 @@ def start_emulator(instance: Path, users: int) -> tuple[subprocess.Popen, dict]:
 def run(host, port, users):
     """Start the emulator and the portal in one process group and print what to open."""
     instance = Path(current_app.instance_path)
+    # SIGTERM (not only Ctrl+C) must reach the `finally` below, so the emulator never outlives the demo.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     proc, info = start_emulator(instance, users)
     current_app.config.update(ENTRA_AUTHORITY_HOST=info["authority_host"], GRAPH_ENDPOINT=info["graph_endpoint"],
                               ENTRA_CA_BUNDLE=info["ca_file"])
