@@ -6,14 +6,13 @@ are delivered again in the next one (delivery is at least once, as Graph's is). 
 folds every log entry since the token per user; properties outside the round's $select are not
 tracked, so a change to them alone yields nothing.
 """
-import bisect
 import time
 
 from flask import g, request
 
 from emulator.app import state
 from emulator.directory import READ_ROLES, Tenant
-from emulator.graph import GraphFailure, _json, _require, _select, bp, render_user
+from emulator.graph import GraphFailure, _json, _page, _require, _select, bp, render_user
 
 DEFAULT_PAGE = 200
 MAX_PAGE = 999
@@ -79,18 +78,10 @@ def _finish(tenant: Tenant, values: list, fields, seq: int):
 
 def _initial(tenant: Tenant, fields, after, start_seq):
     size = _page_size()
-    found = []
-    with tenant.lock:
-        ids = tenant.sorted_ids
-        index = bisect.bisect_right(ids, after) if after else 0
-        while index < len(ids) and len(found) <= size:
-            user = tenant.users[ids[index]]
-            index += 1
-            if not user.soft_deleted:
-                found.append(user)
-        values = [_full(tenant, u, fields) for u in found[:size]]
-    if len(found) > size:
-        link = _link("skip", dict(_base(tenant, fields), k="initial", after=found[size - 1].id, s=start_seq))
+    page, last = _page(tenant, after, size, None)
+    values = [_full(tenant, u, fields) for u in page]
+    if last is not None:
+        link = _link("skip", dict(_base(tenant, fields), k="initial", after=last, s=start_seq))
         return _json({"@odata.context": f"{state().https_base}/v1.0/$metadata#users", "@odata.nextLink": link,
                       "value": values})
     return _finish(tenant, values, fields, start_seq)
