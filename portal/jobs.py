@@ -42,16 +42,9 @@ def run_queued_syncs(app) -> int:
 
 def kick(app) -> threading.Thread:
     """Start a background thread that runs queued syncs now."""
-    thread = threading.Thread(target=_safe_run, args=(app,), name="sync-kick", daemon=True)
+    thread = threading.Thread(target=_safe(run_queued_syncs), args=(app,), name="sync-kick", daemon=True)
     thread.start()
     return thread
-
-
-def _safe_run(app) -> None:
-    try:
-        run_queued_syncs(app)
-    except Exception:
-        log.exception("background sync failed")
 
 
 def _fail_stale_runs() -> None:

@@ -74,8 +74,7 @@ def replace_secret(integration_id):
             integrations.replace_secret(item, form.client_secret.data, form.secret_expires_on.data, ms_settings(),
                                         actor=actor())
         except ValidationError as exc:
-            _attach(form, {("client_secret" if k == "client_secret" else "secret_expires_on"): v
-                           for k, v in exc.detail.get("errors", {}).items()})
+            _attach(form, {k: v for k, v in exc.detail.get("errors", {}).items() if k in ("client_secret", "secret_expires_on")})
         except EntraError as exc:
             failure = exc
         else:

@@ -41,13 +41,14 @@ def requester(requester_id):
     manager = db.session.get(Requester, person.manager_id) if person.manager_id else None
     integration = db.session.get(Integration, person.integration_id) if person.integration_id else None
     locked = person.locked_until is not None and person.locked_until > datetime.now(UTC)
-    sign_ins = db.session.scalars(sa.select(AuditEvent).where(
-        AuditEvent.target_type == "requester", AuditEvent.target_id == str(person.id),
-        AuditEvent.action.in_(("requester.sign_in", "requester.sign_in_failed", "requester.locked_out")))
-        .order_by(AuditEvent.id.desc()).limit(10)).all()
+    concerning = sa.or_(sa.and_(AuditEvent.target_type == "requester", AuditEvent.target_id == str(person.id)),
+                        sa.and_(AuditEvent.actor_type == "requester", AuditEvent.actor_id == str(person.id)))
+    sign_ins = db.session.scalars(sa.select(AuditEvent).where(concerning, AuditEvent.action.in_(
+        ("requester.sign_in", "requester.sign_in_failed", "requester.locked_out"))).order_by(AuditEvent.id.desc()).limit(10)).all()
+    events = db.session.scalars(sa.select(AuditEvent).where(concerning).order_by(AuditEvent.id.desc()).limit(15)).all()
     return render_template("admin/requester.html", person=person, manager=manager, integration=integration,
                            locked=locked, form=ActionForm(), devices=registry.active("requester", person.id),
-                           sign_ins=sign_ins)
+                           sign_ins=sign_ins, events=events)
 
 
 def _get(requester_id) -> Requester:

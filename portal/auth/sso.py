@@ -2,10 +2,12 @@
 
 No Flask imports: views pass in what they read from the request and keep the flow in the session.
 """
+import json
 import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 import msal
 import requests
@@ -105,7 +107,7 @@ class SignInFailed(Exception):
 
 
 def _app(integration: Integration, creds: AppCredentials) -> msal.ConfidentialClientApplication:
-    return credentials._client(creds)  # one cached client per credential set, shared with app-only calls
+    return credentials.confidential_client(creds)  # one cached client per credential set, shared with app-only calls
 
 
 def start(integration: Integration, creds: AppCredentials, redirect_uri: str, login_hint: str | None = None) -> dict:
@@ -122,8 +124,6 @@ def start(integration: Integration, creds: AppCredentials, redirect_uri: str, lo
 
 def seal_callback(params: dict, key: str) -> str:
     """Encrypt the form_post answer so it can cross the redirect back to our own site (2-minute life)."""
-    import json
-
     fields = {k: v for k, v in params.items() if k in ("code", "state", "error", "error_description", "error_uri",
                                                          "session_state", "client_info")}
     return Fernet(key.encode()).encrypt(json.dumps(fields).encode()).decode()
@@ -131,8 +131,6 @@ def seal_callback(params: dict, key: str) -> str:
 
 def unseal_callback(token: str, key: str) -> dict:
     """Decrypt a sealed answer; expired or altered ones are refused."""
-    import json
-
     try:
         return json.loads(Fernet(key.encode()).decrypt(token.encode(), ttl=CALLBACK_TTL))
     except (InvalidToken, ValueError, TypeError) as exc:
@@ -220,8 +218,6 @@ _end_session_cache: dict = {}
 
 def end_session_url(creds: AppCredentials, post_logout_redirect_uri: str) -> str | None:
     """Microsoft's end-session endpoint from the tenant's OIDC discovery document (cached), or None."""
-    from urllib.parse import urlencode
-
     authority = creds.endpoints.authority(creds.tenant)
     if authority not in _end_session_cache:
         try:

@@ -55,7 +55,7 @@ _clients: dict = {}
 _clients_lock = threading.Lock()
 
 
-def _client(creds: AppCredentials) -> msal.ConfidentialClientApplication:
+def confidential_client(creds: AppCredentials) -> msal.ConfidentialClientApplication:
     """One MSAL client per credential set, so its in-memory token cache is reused between calls."""
     key = (creds.endpoints, creds.tenant, creds.client_id, hashlib.sha256(creds.client_secret.encode()).hexdigest())
     with _clients_lock:
@@ -84,7 +84,7 @@ def forget_all() -> None:
 def acquire_app_token(creds: AppCredentials) -> dict:
     """An app-only token for Graph, or an EntraError that says what to fix."""
     try:
-        result = _client(creds).acquire_token_for_client([creds.endpoints.graph_scope])
+        result = confidential_client(creds).acquire_token_for_client([creds.endpoints.graph_scope])
     except requests.exceptions.SSLError as exc:
         raise EntraError(f"The connection to {creds.endpoints.authority_host} is not trusted (TLS certificate check "
                          "failed). If a proxy inspects TLS, set ENTRA_CA_BUNDLE to its CA certificate.",
