@@ -25,6 +25,9 @@ def test_admin_signs_in_and_out_in_chromium(portal_server, page, admin, shots_di
     page.wait_for_url(portal_server + "/admin/")
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     expect(page.get_by_text("Welcome back, Ops Admin.")).to_be_visible()
+    assert page.evaluate("!!Chart.getChart(document.querySelector('canvas[data-chart=\"sign-ins\"]'))")
+    page.get_by_text("Show as a table").first.click()
+    expect(page.locator("#signin-h").locator("xpath=..").locator("tbody tr")).to_have_count(14)
     assert_accessible(page)
     page.screenshot(path=str(shots_dir / "admin-dashboard.png"), full_page=True)
 
