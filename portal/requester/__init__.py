@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("requester", __name__)
 
-from portal.requester import devices, home, tickets  # noqa: E402,F401  (routes register on import)
+from portal.requester import devices, home, profile, tickets  # noqa: E402,F401  (routes register on import)
