@@ -15,6 +15,22 @@ def _sign_in(page, server, user):
     page.wait_for_url(server + "/home")
 
 
+def test_admin_session_filters_update_in_place(portal_server, page, app, admin, synced, new_user):
+    """The Sessions filters refresh the results through htmx and keep the filter in the address bar."""
+    from tests.conftest import ADMIN_PASSWORD
+
+    page.goto(portal_server + "/admin/login")
+    page.get_by_label("Email address").fill(admin.email)
+    page.get_by_label("Password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Sessions").click()
+    expect(page.locator("#session-table tbody tr")).to_have_count(1)
+    page.evaluate("window.__same_page = true")
+    page.get_by_label("Device type").select_option("mobile")
+    expect(page.get_by_text("No live session matches.")).to_be_visible()
+    assert "device_type=mobile" in page.url and page.evaluate("window.__same_page === true")
+
+
 def test_one_device_signs_the_other_out(portal_server, browser, app, synced, new_user, shots_dir):
     """Context A ends context B from My devices; B's next page is the sign-in page with the reason."""
     user = new_user()
@@ -37,10 +53,15 @@ def test_one_device_signs_the_other_out(portal_server, browser, app, synced, new
         expect(a.get_by_text("This device")).to_have_count(1)
         assert_accessible(a)
         a.screenshot(path=str(shots_dir / "my-devices.png"), full_page=True)
+        a.evaluate("window.__same_page = true")
+        a.once("dialog", lambda dialog: dialog.dismiss())
+        a.get_by_role("button", name="Sign out Mobile Safari 17 on iPhone").click()
+        expect(a.locator("#device-list li")).to_have_count(2)  # dismissed: nothing sent
         a.once("dialog", lambda dialog: dialog.accept())
         a.get_by_role("button", name="Sign out Mobile Safari 17 on iPhone").click()
         expect(a.get_by_text("Signed out Mobile Safari 17 on iPhone.")).to_be_visible()
         expect(a.locator("#device-list li")).to_have_count(1)
+        assert a.evaluate("window.__same_page === true"), "the list refreshed through htmx, not a full page load"
         b.reload()
         expect(b.locator("#signin-reason")).to_contain_text("signed out from another device")
         assert_accessible(b)
