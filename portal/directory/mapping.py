@@ -102,13 +102,13 @@ def select_for(mapping: dict) -> list[str]:
     return wanted
 
 
-def _read(user: dict, attribute: str):
+def read_attribute(user: dict, attribute: str):
     if attribute.startswith(EXTENSION_PREFIX):
         return ((user.get("onPremisesExtensionAttributes") or {}) or {}).get(attribute.split(".", 1)[1])
     return user.get(attribute)
 
 
-def _text(value, limit: int) -> str | None:
+def as_text(value, limit: int) -> str | None:
     """Graph values as text: lists give their first item; junk types become None; long text is cut."""
     if isinstance(value, list):
         value = next((v for v in value if isinstance(v, str) and v.strip()), None)
@@ -137,7 +137,7 @@ def apply(user: dict, mapping: dict, partial: bool = False) -> dict:
         if name == "manager":
             out["manager_object_id"] = _manager_id(user) if attribute else None
             continue
-        out[name] = _text(_read(user, attribute), FIELDS[name].max_length) if attribute else None
+        out[name] = as_text(read_attribute(user, attribute), FIELDS[name].max_length) if attribute else None
     if partial:
         if out.get("email"):
             out["email"] = out["email"].lower()

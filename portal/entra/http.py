@@ -1,6 +1,7 @@
 """HTTP sessions for Microsoft endpoints: public CAs plus ENTRA_CA_BUNDLE, timeouts, and a user agent."""
 import functools
 import hashlib
+import ssl
 import tempfile
 from pathlib import Path
 
@@ -26,6 +27,28 @@ def trust_bundle(extra_ca: str | None) -> str:
     return str(path)
 
 
+@functools.cache
+def _context(bundle: str) -> ssl.SSLContext:
+    """One verifying TLS context per bundle, built once (loading a CA file costs milliseconds per connection)."""
+    return ssl.create_default_context(cafile=bundle)
+
+
+class _TrustAdapter(requests.adapters.HTTPAdapter):
+    """Pools whose TLS context already trusts our bundle, so requests' per-connection CA loading is skipped."""
+
+    def __init__(self, context: ssl.SSLContext, **kwargs):
+        self._context = context
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["ssl_context"] = self._context
+        return super().init_poolmanager(*args, **kwargs)
+
+    def cert_verify(self, conn, url, verify, cert):
+        super().cert_verify(conn, url, verify, cert)
+        conn.ca_certs = conn.ca_cert_dir = None  # the context verifies (CERT_REQUIRED, hostname checked)
+
+
 class MicrosoftSession(requests.Session):
     """Always verifies with our bundle (requests lets REQUESTS_CA_BUNDLE override a session's verify)."""
 
@@ -33,10 +56,9 @@ class MicrosoftSession(requests.Session):
         super().__init__()
         self.trust = trust_bundle(ca_bundle)
         self.headers["User-Agent"] = USER_AGENT
-        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=8)
-        self.mount("https://", adapter)
+        self.mount("https://", _TrustAdapter(_context(self.trust), pool_connections=4, pool_maxsize=8))
 
     def request(self, method, url, **kwargs):
-        kwargs["verify"] = self.trust
+        kwargs["verify"] = True  # never False: the adapter's context does the verifying
         kwargs.setdefault("timeout", TIMEOUT)
         return super().request(method, url, **kwargs)

@@ -1,0 +1,121 @@
+"""Directory sync at scale against the emulator over loopback HTTPS, with the floor measured in the same run.
+
+Prints, for N users (default 100,000, page size 999):
+- full sync: wall time, users/s, peak RSS of this process (the sync runs here), and the ratio to the floor;
+- floor: the same pages fetched with a plain requests loop, each page inserted with one executemany;
+- delta after 1% of users changed, as a share of the full-sync time;
+- a no-change delta: requester rows written (counted at the SQL level; the target is zero).
+Run: .venv/bin/python -m bench.sync_bench [USERS] [DATABASE_URL]
+"""
+import os
+import resource
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from config import TestingConfig, database_url
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(users: int, db_url: str | None) -> None:
+    from emulator.client import EmulatorClient
+    from emulator.server import start
+    from portal import create_app, integrations, signals
+    from portal.directory import mapping as fieldmap
+    from portal.directory.sync import SyncEngine, start_run
+    from portal.extensions import db
+
+    running = start(users=users, state_dir=Path(tempfile.mkdtemp()), https_port=0)
+    emu = EmulatorClient(running.info)
+    url = database_url(db_url) if db_url else f"sqlite:///{tempfile.mkdtemp()}/bench.db"
+    app = create_app(TestingConfig(), SQLALCHEMY_DATABASE_URI=url, REDIS_URL=None, LOG_LEVEL="WARNING",
+                     ENTRA_AUTHORITY_HOST=running.info["authority_host"], GRAPH_ENDPOINT=running.info["graph_endpoint"],
+                     ENTRA_CA_BUNDLE=running.info["ca_file"])
+    logging_quiet()
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        from flask_migrate import upgrade
+
+        upgrade()
+        creds = emu.app()
+        settings = integrations.MicrosoftSettings.from_config(app.config)
+        item = integrations.install(integrations.InstallForm("Bench", emu.tenant_id, creds["client_id"], creds["client_secret"],
+                                                             date.today() + timedelta(days=90)), settings, actor=signals.SYSTEM)
+        select = fieldmap.select_for(fieldmap.default_mapping())
+
+        def run(mode):
+            sync_run = start_run(item, mode, "cli")
+            engine = SyncEngine(item, integrations.graph_for(item, settings), threshold_percent=50)
+            began = time.perf_counter()
+            engine.execute(sync_run)
+            elapsed = time.perf_counter() - began
+            return elapsed, {k: getattr(sync_run, k) for k in ("created", "updated", "unchanged", "status")}
+
+        rss_before = peak_rss_mb()
+        full_time, full = run("full")
+        rss_full = peak_rss_mb()
+        floor_time = floor(running.info, creds, select, db, users)
+        tenant = next(iter(running.state.directory.tenants.values()))
+        for user_id in tenant.sorted_ids[: users // 100]:
+            emu_user = tenant.users[user_id]
+            tenant.update_user(emu_user, {"department": "Changed for the benchmark"})
+        delta_time, delta = run("delta")
+        writes = []
+        sa.event.listen(db.engine, "before_cursor_execute", lambda c, cur, stmt, *a: writes.append(stmt)
+                        if stmt.lstrip().upper().startswith(("INSERT INTO REQUESTERS", "UPDATE REQUESTERS")) else None)
+        noop_time, noop = run("delta")
+    running.stop()
+    dialect = url.split(":", 1)[0]
+    print(f"database: {dialect}; users: {users}; page size 999; machine: {os.cpu_count()} cores")
+    print(f"full sync: {full_time:.2f} s, {full['created'] / full_time:,.0f} users/s, created {full['created']}, status {full['status']}")
+    print(f"floor (requests loop + executemany per page): {floor_time:.2f} s -> full sync = {full_time / floor_time:.2f}x the floor")
+    print(f"peak RSS: {rss_full:.0f} MB (before the sync {rss_before:.0f} MB)")
+    print(f"delta after 1% changed: {delta_time:.2f} s, updated {delta['updated']} -> {delta_time / full_time:.1%} of the full sync")
+    print(f"no-change delta: {noop_time:.2f} s, requester rows written: {len(writes)}")
+
+
+def floor(info, creds, select, db, users) -> float:
+    """The same pages with a plain requests loop, each inserted with one executemany into a scratch table."""
+    import msal
+
+    from emulator.client import CASession
+
+    http = CASession(info["ca_file"])
+    token = msal.ConfidentialClientApplication(
+        creds["client_id"], client_credential=creds["client_secret"], authority=f"{info['authority_host']}/{info['tenant_id']}",
+        instance_discovery=False, http_client=http).acquire_token_for_client(["https://graph.microsoft.com/.default"])["access_token"]
+    http.headers["Authorization"] = f"Bearer {token}"
+    columns = ["id"] + [c for c in select if c != "id"]
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE IF EXISTS floor_users"))
+        conn.execute(sa.text(f"CREATE TABLE floor_users ({', '.join(f'c{i} TEXT' for i in range(len(columns)))})"))
+    insert = sa.text(f"INSERT INTO floor_users VALUES ({', '.join(f':c{i}' for i in range(len(columns)))})")  # noqa: S608 (column names generated here)
+    url = f"{info['graph_endpoint']}/v1.0/users?$top=999&$select={','.join(select)}"
+    began = time.perf_counter()
+    while url:
+        body = http.get(url).json()
+        rows = [{f"c{i}": str(u.get(c)) for i, c in enumerate(columns)} for u in body["value"]]
+        with db.engine.begin() as conn:
+            conn.execute(insert, rows)
+        url = body.get("@odata.nextLink")
+    return time.perf_counter() - began
+
+
+def logging_quiet():
+    import logging
+
+    for name in ("werkzeug", "portal", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000, sys.argv[2] if len(sys.argv) > 2 else None)
