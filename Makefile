@@ -8,7 +8,7 @@ REQ_HASH := $(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c
 RUNTIME  := $(VENV)/.runtime-$(shell cat requirements.txt | sha1sum | cut -c1-12)
 DEV      := $(VENV)/.dev-$(REQ_HASH)
 
-.PHONY: demo test lint chromium screenshots clean
+.PHONY: demo test lint chromium screenshots bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,12 @@ chromium:
 ## screenshots: refresh the README's images from the browser journeys.
 screenshots: $(DEV) chromium
 	FRONTDESK_SCREENSHOTS=docs/img $(BIN)/pytest -m browser -q
+
+## bench: sync and emulator benchmarks (not part of CI); see bench/RESULTS.md.
+bench: $(DEV)
+	$(BIN)/python -m bench.emulator_paging 100000
+	$(BIN)/python -m bench.sync_bench 100000
+	$(BIN)/python -m bench.sync_bench 100000 $${BENCH_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/postgres}
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
