@@ -61,7 +61,7 @@ def describe_device(user_agent: str | None) -> tuple[str, str]:
     device = result.device.family if result.device else None
     where = device if device in ("iPhone", "iPad") else f"{os_name} {os_major}".strip()
     label = f"{browser} {major}".strip() + f" on {where}"
-    if device in ("iPhone",) or os_name == "Android" and "Mobile" in user_agent:
+    if device == "iPhone" or (os_name == "Android" and "Mobile" in user_agent):
         kind = "mobile"
     elif device == "iPad" or os_name == "Android":
         kind = "tablet"

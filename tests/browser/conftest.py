@@ -70,3 +70,12 @@ def assert_accessible(page):
     bad = [f"{v['id']} ({v['impact']}): {v['help']} -> {[n['target'] for n in v['nodes']][:3]}"
            for v in result["violations"] if v["impact"] in ("serious", "critical")]
     assert not bad, "accessibility violations:\n" + "\n".join(bad)
+
+
+def microsoft_sign_in(page, server, username, password="Start-Password-1"):
+    """From the portal's sign-in page through the emulator's Microsoft page, as a person does it."""
+    page.goto(server + "/login")
+    page.get_by_role("button", name="Sign in with Microsoft").click()
+    page.get_by_label("Email, phone, or Skype").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()

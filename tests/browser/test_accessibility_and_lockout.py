@@ -8,7 +8,7 @@ from portal import jobs, signals, tickets
 from portal.directory.sync import start_run
 from portal.models import AuditEvent, Requester, Ticket
 from portal.workflows import admin_service
-from tests.browser.conftest import AXE, assert_accessible
+from tests.browser.conftest import AXE, assert_accessible, microsoft_sign_in
 from tests.conftest import ADMIN_PASSWORD
 
 ADMIN_PAGES = ["/admin/", "/admin/marketplace", "/admin/marketplace/entra/install", "/admin/integrations/{i}",
@@ -19,12 +19,6 @@ ADMIN_PAGES = ["/admin/", "/admin/marketplace", "/admin/marketplace/entra/instal
 REQUESTER_PAGES = ["/home", "/tickets/new", "/tickets/{t}", "/devices", "/profile"]
 
 
-def _sign_in_microsoft(page, server, username, password="Start-Password-1"):
-    page.goto(server + "/login")
-    page.get_by_role("button", name="Sign in with Microsoft").click()
-    page.get_by_label("Email, phone, or Skype").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def _admin_sign_in(page, server, admin):
@@ -66,7 +60,7 @@ def test_every_main_page_passes_axe(portal_server, browser, page, app, db, admin
     phone.add_init_script(path=str(AXE))
     mobile = phone.new_page()
     try:
-        _sign_in_microsoft(mobile, portal_server, user["userPrincipalName"])
+        microsoft_sign_in(mobile, portal_server, user["userPrincipalName"])
         mobile.wait_for_url(portal_server + "/home")
         for path in REQUESTER_PAGES:
             mobile.goto(portal_server + path.format(**ids))
@@ -87,11 +81,11 @@ def test_lockout_then_admin_unlock(portal_server, browser, page, app, db, admin,
     jobs.run_queued_syncs(app)
     emulator.update_user(user["id"], accountEnabled=True)  # re-enabled in Entra; the portal has not synced it yet
     for _ in range(5):
-        _sign_in_microsoft(page, portal_server, user["userPrincipalName"])
+        microsoft_sign_in(page, portal_server, user["userPrincipalName"])
         expect(page.get_by_role("heading", name="Your Frontdesk access is turned off")).to_be_visible()
     start_run(synced, "delta", "manual")
     jobs.run_queued_syncs(app)  # now active again, but the portal lock stays
-    _sign_in_microsoft(page, portal_server, user["userPrincipalName"])
+    microsoft_sign_in(page, portal_server, user["userPrincipalName"])
     expect(page.get_by_role("heading", name="Your Frontdesk account is temporarily locked")).to_be_visible()
     expect(page.get_by_text("The lock lifts at")).to_be_visible()
     assert_accessible(page)
@@ -108,6 +102,6 @@ def test_lockout_then_admin_unlock(portal_server, browser, page, app, db, admin,
         expect(admin_page.get_by_text(f"{user['displayName']} is unlocked.")).to_be_visible()
     finally:
         admin_context.close()
-    _sign_in_microsoft(page, portal_server, user["userPrincipalName"])
+    microsoft_sign_in(page, portal_server, user["userPrincipalName"])
     page.wait_for_url(re.compile(r"/home$"))
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Ticket)) == 0

@@ -3,16 +3,7 @@ from playwright.sync_api import expect
 
 from portal import jobs
 from portal.directory.sync import start_run
-from tests.browser.conftest import assert_accessible
-
-
-def _sign_in(page, server, user):
-    page.goto(server + "/login")
-    page.get_by_role("button", name="Sign in with Microsoft").click()
-    page.get_by_label("Email, phone, or Skype").fill(user["userPrincipalName"])
-    page.get_by_label("Password").fill("Start-Password-1")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(server + "/home")
+from tests.browser.conftest import assert_accessible, microsoft_sign_in
 
 
 def test_admin_session_filters_update_in_place(portal_server, page, app, admin, synced, new_user):
@@ -46,8 +37,10 @@ def test_one_device_signs_the_other_out(portal_server, browser, app, synced, new
         context.add_init_script(path=str(AXE))
     a, b = laptop.new_page(), phone.new_page()
     try:
-        _sign_in(a, portal_server, user)
-        _sign_in(b, portal_server, user)
+        microsoft_sign_in(a, portal_server, user["userPrincipalName"])
+        a.wait_for_url(portal_server + "/home")
+        microsoft_sign_in(b, portal_server, user["userPrincipalName"])
+        b.wait_for_url(portal_server + "/home")
         a.get_by_role("link", name="My devices").click()
         expect(a.locator("#device-list li")).to_have_count(2)
         expect(a.get_by_text("This device")).to_have_count(1)

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from portal import jobs, signals
 from portal.directory.sync import start_run
 from portal.workflows import admin_service
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, microsoft_sign_in
 
 
 def _sync(app, synced):
@@ -19,12 +19,6 @@ def _workflow(synced, catalogue, category, action, target="requester"):
                        [{"integration_id": synced.id, "action": action, "target": target}], actor=signals.SYSTEM)
 
 
-def _sign_in(page, server, username, password):
-    page.goto(server + "/login")
-    page.get_by_role("button", name="Sign in with Microsoft").click()
-    page.get_by_label("Email, phone, or Skype").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def _raise(page, category, subject, about=None):
@@ -43,7 +37,7 @@ def test_locked_out_ticket_shows_the_unlock_on_the_timeline(portal_server, page,
     _workflow(synced, catalogue, "Account locked out", "unlock")
     user = new_user()
     _sync(app, synced)
-    _sign_in(page, portal_server, user["userPrincipalName"], "Start-Password-1")
+    microsoft_sign_in(page, portal_server, user["userPrincipalName"], "Start-Password-1")
     page.wait_for_url(portal_server + "/home")
     _raise(page, "Account locked out", "I keep getting locked out")
     expect(page.locator("#timeline")).to_contain_text("Your account is unlocked. You can sign in again.")
@@ -64,9 +58,9 @@ def test_leaver_ticket_ends_the_session_and_blocks_sign_in(portal_server, browse
     leaver_context.add_init_script(path=str(AXE))
     leaver_page = leaver_context.new_page()
     try:
-        _sign_in(leaver_page, portal_server, leaver["userPrincipalName"], "Start-Password-1")
+        microsoft_sign_in(leaver_page, portal_server, leaver["userPrincipalName"], "Start-Password-1")
         leaver_page.wait_for_url(portal_server + "/home")
-        _sign_in(page, portal_server, manager["userPrincipalName"], "Start-Password-1")
+        microsoft_sign_in(page, portal_server, manager["userPrincipalName"], "Start-Password-1")
         page.wait_for_url(portal_server + "/home")
         _raise(page, "Leaver: disable account", "Leaver today", about=leaver["mail"])
         expect(page.locator("#timeline")).to_contain_text("The account is disabled and signed out everywhere.")
@@ -89,14 +83,14 @@ def test_password_reset_mail_and_forced_change(portal_server, page, app, synced,
     _workflow(synced, catalogue, "Reset my password", "force_password_reset")
     user = new_user()
     _sync(app, synced)
-    _sign_in(page, portal_server, user["userPrincipalName"], "Start-Password-1")
+    microsoft_sign_in(page, portal_server, user["userPrincipalName"], "Start-Password-1")
     page.wait_for_url(portal_server + "/home")
     _raise(page, "Reset my password", "Please reset my password")
     page.wait_for_url(re.compile(r"/login"))  # the reset ended this session too
     assert len(mailbox) == 1
     body = next(p for p in mailbox[0].walk() if p.get_content_type() == "text/plain").get_payload(decode=True).decode()
     temporary = re.search(r"Temporary password: (\S+)", body).group(1)
-    _sign_in(page, portal_server, user["userPrincipalName"], temporary)
+    microsoft_sign_in(page, portal_server, user["userPrincipalName"], temporary)
     expect(page.get_by_role("heading", name="Update your password")).to_be_visible()
     page.screenshot(path=str(shots_dir / "forced-password-change.png"))
     page.get_by_label("New password").fill("Brand-New-Pass-2026")
