@@ -313,8 +313,8 @@ def _authorize_patch(user: User, body: dict) -> None:
     for roles in needs:
         _require(roles)
     sensitive = {"accountEnabled", "passwordProfile"} & set(body)
-    app_directory_roles = state().directory.find_app(g.claims.get("appid", ""))[1]
-    app_roles = app_directory_roles.directory_roles if app_directory_roles else set()
+    _, app = state().directory.find_app(g.claims.get("appid", ""))
+    app_roles = app.directory_roles if app else set()
     if sensitive and user.directory_roles and PRIVILEGED_ROLE not in app_roles:
         raise GraphFailure(403, "Authorization_RequestDenied", DENIED)
 

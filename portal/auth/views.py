@@ -76,10 +76,11 @@ def callback():
     try:
         params = (sso.unseal_callback(request.args["r"], current_app.config["ENCRYPTION_KEY"])
                   if "r" in request.args else request.args.to_dict())
-        pending = dict(session.get(FLOWS, {})).pop(str(params.get("state")), None)
+        flows = dict(session.get(FLOWS, {}))
+        pending = flows.pop(str(params.get("state")), None)
         if pending is None:
             raise sso.SignInFailed("state_mismatch")
-        session[FLOWS] = {k: v for k, v in session.get(FLOWS, {}).items() if k != params.get("state")}
+        session[FLOWS] = flows  # each flow answers once
         error = sso.microsoft_error(params)
         if error:
             raise error

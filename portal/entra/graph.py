@@ -85,9 +85,10 @@ class GraphClient:
         """Send with a fresh token; retry 429 (Retry-After), 5xx and network errors with backoff."""
         url = url if url.startswith("https://") else f"{self.base}{url}"
         slept, attempt = 0.0, 0
+        base_headers = dict(kwargs.pop("headers", None) or {})
         while True:
-            headers = dict(kwargs.pop("headers", None) or {})
-            headers["Authorization"] = f"Bearer {acquire_app_token(self.creds)['access_token']}"
+            # Asked each attempt: MSAL serves its cached token, or a new one once it expired during retries.
+            headers = dict(base_headers, Authorization=f"Bearer {acquire_app_token(self.creds)['access_token']}")
             try:
                 response = self.session.request(method, url, headers=headers, **kwargs)
             except NETWORK_ERRORS as exc:
@@ -108,7 +109,6 @@ class GraphClient:
                 self.on_retry(failure, wait)
             self.sleep(wait)
             slept += wait
-            kwargs["headers"] = {k: v for k, v in headers.items() if k != "Authorization"}
 
     def get_json(self, url: str, **kwargs) -> dict:
         response = self.request("GET", url, **kwargs)
