@@ -5,7 +5,7 @@ Prints, for N users (default 100,000, page size 999):
 - floor: the same pages fetched with a plain requests loop, each page inserted with one executemany;
 - delta after 1% of users changed, as a share of the full-sync time;
 - a no-change delta: requester rows written (counted at the SQL level; the target is zero).
-Run: .venv/bin/python -m bench.sync_bench [USERS] [DATABASE_URL]
+Run: .venv/bin/python -m bench.sync_bench [USERS] [DATABASE_URL]; BENCH_PROFILE=file profiles the full sync.
 """
 import os
 import resource
@@ -62,7 +62,11 @@ def main(users: int, db_url: str | None) -> None:
             return elapsed, {k: getattr(sync_run, k) for k in ("created", "updated", "unchanged", "status")}
 
         rss_before = peak_rss_mb()
+        profiler = _profiler()
         full_time, full = run("full")
+        if profiler:
+            profiler.stop()
+            Path(os.environ["BENCH_PROFILE"]).write_text(profiler.output_text(unicode=True, show_all=False))
         rss_full = peak_rss_mb()
         floor_time = floor(info, creds, select, db, users)
         ids = db.session.scalars(sa.select(Requester.entra_object_id).order_by(Requester.entra_object_id)
@@ -126,6 +130,17 @@ def floor(info, creds, select, db, users) -> float:
             conn.execute(insert, rows)
         url = body.get("@odata.nextLink")
     return time.perf_counter() - began
+
+
+def _profiler():
+    """With BENCH_PROFILE=path, pyinstrument samples the full sync and writes its call tree there."""
+    if not os.environ.get("BENCH_PROFILE"):
+        return None
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.002)
+    profiler.start()
+    return profiler
 
 
 def logging_quiet():

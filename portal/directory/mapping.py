@@ -2,6 +2,7 @@
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 
 EXTENSION_PREFIX = "onPremisesExtensionAttributes.extensionAttribute"
 
@@ -104,12 +105,20 @@ def select_for(mapping: dict) -> list[str]:
 
 def read_attribute(user: dict, attribute: str):
     if attribute.startswith(EXTENSION_PREFIX):
-        return ((user.get("onPremisesExtensionAttributes") or {}) or {}).get(attribute.split(".", 1)[1])
+        return _extensions(user).get(attribute.split(".", 1)[1])
     return user.get(attribute)
+
+
+def _extensions(user: dict) -> dict:
+    """onPremisesExtensionAttributes, or {} when Graph sent null or something that is not an object."""
+    value = user.get("onPremisesExtensionAttributes")
+    return value if isinstance(value, dict) else {}
 
 
 def as_text(value, limit: int) -> str | None:
     """Graph values as text: lists give their first item; junk types become None; long text is cut."""
+    if type(value) is str:  # the common case, first: sync calls this about 20 times per user
+        return value.strip()[:limit] or None
     if isinstance(value, list):
         value = next((v for v in value if isinstance(v, str) and v.strip()), None)
     if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
@@ -124,6 +133,17 @@ def _present(user: dict, attribute: str) -> bool:
     return attribute.split(".", 1)[0] in user
 
 
+@lru_cache(maxsize=64)
+def _plan(items: tuple) -> tuple:
+    """The mapping as (field, attribute, top-level key, extension key, limit) rows, worked out once per mapping."""
+    rows = []
+    for name, attribute in items:
+        extension = attribute.split(".", 1)[1] if attribute and attribute.startswith(EXTENSION_PREFIX) else None
+        top = attribute.split(".", 1)[0] if attribute else None
+        rows.append((name, attribute, top, extension, FIELDS[name].max_length))
+    return tuple(rows)
+
+
 def apply(user: dict, mapping: dict, partial: bool = False) -> dict:
     """The requester fields for one Graph user (manager as the manager's object id).
 
@@ -131,20 +151,21 @@ def apply(user: dict, mapping: dict, partial: bool = False) -> dict:
     so the caller merges them over what it already has.
     """
     out = {}
-    for name, attribute in mapping.items():
+    for name, attribute, top, extension, limit in _plan(tuple(mapping.items())):
         if partial and (not attribute or not _present(user, attribute)):
             continue
         if name == "manager":
             out["manager_object_id"] = _manager_id(user) if attribute else None
-            continue
-        out[name] = as_text(read_attribute(user, attribute), FIELDS[name].max_length) if attribute else None
-    if partial:
-        if out.get("email"):
-            out["email"] = out["email"].lower()
-        return out
+        elif not attribute:
+            out[name] = None
+        elif extension:
+            out[name] = as_text(_extensions(user).get(extension), limit)
+        else:
+            out[name] = as_text(user.get(top), limit)
     if out.get("email"):
         out["email"] = out["email"].lower()
-    out["display_name"] = out.get("display_name") or out.get("user_principal_name") or out.get("email") or ""
+    if not partial:
+        out["display_name"] = out.get("display_name") or out.get("user_principal_name") or out.get("email") or ""
     return out
 
 

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from portal import leases, signals
 from portal.directory import mapping as fieldmap
-from portal.entra.graph import GraphClient, GraphError
+from portal.entra.graph import GraphClient, GraphError, prefetched
 from portal.errors import Conflict
 from portal.extensions import db
 from portal.models import Integration, Requester, SyncRun
@@ -68,6 +68,7 @@ class SyncEngine:
         self.run: SyncRun | None = None
         self.known: dict = {}
         self.deactivated_ids: list[int] = []
+        self.retries = 0
 
     # -- entry point -------------------------------------------------------------------------
     def execute(self, run: SyncRun) -> SyncRun:
@@ -98,14 +99,15 @@ class SyncEngine:
     def _begin(self) -> None:
         run = self.run
         run.status, run.started_at, run.heartbeat_at = "running", _now(), _now()
-        run.retries = 0
+        run.retries = self.retries = 0
         self.graph.on_retry = self._count_retry
         signals.sync_started.send("sync", actor=_actor(run), target=_target(self.integration),
                                   detail={"run": run.id, "mode": run.mode, "trigger": run.trigger})
         db.session.commit()
 
     def _count_retry(self, failure, wait) -> None:
-        self.run.retries += 1
+        # Called on the prefetch thread: count here, copy into the run on the main thread.
+        self.retries += 1
 
     # -- full --------------------------------------------------------------------------------
     def _full(self) -> None:
@@ -122,7 +124,7 @@ class SyncEngine:
         self.known = {r.entra_object_id: r for r in db.session.execute(
             sa.select(Requester.entra_object_id, Requester.id, Requester.content_hash, Requester.status)
             .where(Requester.integration_id == self.integration.id))}
-        for page in self.graph.users(self.select, expand_manager=bool(self.mapping.get("manager"))):
+        for page in prefetched(self.graph.users(self.select, expand_manager=bool(self.mapping.get("manager")))):
             items = page.get("value") if isinstance(page.get("value"), list) else []
             seen.update(self._apply_page(items, partial=False, pending=pending))
             self._progress(page_items=len(items))
@@ -148,7 +150,7 @@ class SyncEngine:
         run.mode = "delta"
         items, next_link = [], None
         try:
-            for page in self.graph.delta(self.integration.delta_link):
+            for page in prefetched(self.graph.delta(self.integration.delta_link)):
                 values = page.get("value") if isinstance(page.get("value"), list) else []
                 items.extend(values)
                 next_link = page.get("@odata.deltaLink") or next_link
@@ -306,6 +308,7 @@ class SyncEngine:
         run = self.run
         run.pages += 1
         run.fetched += page_items
+        run.retries = self.retries
         run.heartbeat_at = _now()
         if not leases.renew(lease_name(self.integration.id), self.holder, LEASE_TTL):
             raise GraphError("The sync lease was lost to another process; this run stopped.", graph_code="lease_lost")
@@ -321,7 +324,7 @@ class SyncEngine:
 
     def _finish(self, status: str) -> None:
         run, integration = self.run, self.integration
-        run.status, run.finished_at = status, _now()
+        run.status, run.finished_at, run.retries = status, _now(), self.retries
         if status == "succeeded":
             integration.last_sync_at = run.finished_at
         signals.sync_finished.send("sync", actor=_actor(run), target=_target(integration),
@@ -334,7 +337,7 @@ class SyncEngine:
 
     def _fail(self, message: str, detail: dict) -> None:
         run = db.session.get(SyncRun, self.run.id)
-        run.status, run.finished_at, run.message = "failed", _now(), message
+        run.status, run.finished_at, run.message, run.retries = "failed", _now(), message, self.retries
         run.errors = list(run.errors or [])[:MAX_ERRORS_KEPT - 1] + [{"user": None, "error": message, **(detail or {})}]
         signals.sync_finished.send("sync", actor=_actor(run), target=_target(self.integration), outcome="failure",
                                    reason=message, detail=_counts(run))

@@ -1,5 +1,7 @@
 """GraphClient: Microsoft Graph over requests, with paging, delta, bounded retries and GraphError."""
+import queue
 import random
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -69,6 +71,43 @@ def _error_from(response) -> GraphError:
     message = body.get("message") or f"HTTP {response.status_code} from Microsoft Graph"
     return GraphError(message, http_status=response.status_code, graph_code=body.get("code"), request_id=request_id,
                       retryable=response.status_code in RETRY_STATUSES)
+
+
+def prefetched(pages: Iterator[dict], depth: int = 1) -> Iterator[dict]:
+    """Fetch the next page on a helper thread while the caller works on this one (at most `depth` ahead).
+
+    Network and server time overlap with the caller's own work; errors reach the caller at the page where they
+    happened; if the caller stops early the helper stops too, so no thread outlives the run.
+    """
+    handoff: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def produce():
+        try:
+            for page in pages:
+                while not stop.is_set():
+                    try:
+                        handoff.put(page, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            handoff.put(done)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            handoff.put(exc)
+
+    worker = threading.Thread(target=produce, name="graph-prefetch", daemon=True)
+    worker.start()
+    try:
+        while (item := handoff.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=5)
 
 
 class GraphClient:
