@@ -19,6 +19,12 @@ def index():
     return render_template("requester/welcome.html")
 
 
+@bp.route("/healthz")
+def healthz():
+    """Liveness for load balancers and the benchmark's floor: no database, no template."""
+    return "ok", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
+
+
 @bp.route("/home")
 @requester_required
 def home():
