@@ -7,8 +7,9 @@ export FLASK_APP := wsgi
 REQ_HASH := $(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 RUNTIME  := $(VENV)/.runtime-$(shell cat requirements.txt | sha1sum | cut -c1-12)
 DEV      := $(VENV)/.dev-$(REQ_HASH)
+BENCH    := $(VENV)/.bench-$(shell cat requirements*.txt | sha1sum | cut -c1-12)
 
-.PHONY: demo test lint chromium screenshots bench clean
+.PHONY: demo test lint chromium wrk screenshots bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +22,10 @@ $(RUNTIME): requirements.txt | $(BIN)/python
 $(DEV): requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@ $(RUNTIME)
+
+$(BENCH): requirements.txt requirements-dev.txt requirements-bench.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements-bench.txt
+	touch $@ $(DEV) $(RUNTIME)
 
 ## demo: emulator + portal on SQLite, with a demo admin; prints the URLs and credentials.
 demo: $(RUNTIME)
@@ -45,11 +50,20 @@ chromium:
 screenshots: $(DEV) chromium
 	FRONTDESK_SCREENSHOTS=docs/img $(BIN)/pytest -m browser -q
 
-## bench: sync and emulator benchmarks (not part of CI); see bench/RESULTS.md.
-bench: $(DEV)
+## wrk: Debian's HTTP load generator, for the portal benchmark and the soak.
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  echo "Installing Debian's wrk for the portal benchmark..."; \
+	  apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null; }
+
+## bench: emulator, sync, msgraph-sdk peer and portal benchmarks (not part of CI); see bench/RESULTS.md.
+bench: $(BENCH) wrk
 	$(BIN)/python -m bench.emulator_paging 100000
 	$(BIN)/python -m bench.sync_bench 100000
 	$(BIN)/python -m bench.sync_bench 100000 $${BENCH_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/postgres}
+	$(BIN)/python -m bench.sync_bench 10000
+	$(BIN)/python -m bench.graph_peer 100000
+	$(BIN)/python -m bench.portal_bench 20 50
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -63,7 +63,13 @@ class Config:
     SESSION_USE_SIGNER = False
     SESSION_SQLALCHEMY_TABLE = "sessions"
     SESSION_CLEANUP_N_REQUESTS = 1000
-    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    # The device registry enforces the admin's idle and absolute timeouts server-side, so the stored session is not
+    # rewritten on every request just to push its expiry (one Redis or database write per page view), and the store
+    # keeps it for the longest absolute lifetime an admin can choose (72 hours).
+    SESSION_REFRESH_EACH_REQUEST = False
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=72)
+    # Policy values are read on every request; each process keeps them this long (0: always read).
+    POLICY_CACHE_SECONDS = int(os.environ.get("POLICY_CACHE_SECONDS", "5"))
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the server-side session
     RATELIMIT_HEADERS_ENABLED = True
@@ -151,6 +157,7 @@ class TestingConfig(Config):
     SYNC_KICK = "inline"
     ACTION_KICK = "inline"
     MAIL_RETRY_BASE = 0.01
+    POLICY_CACHE_SECONDS = 0
 
 
 class ProductionConfig(Config):

@@ -1,4 +1,6 @@
 """Admin-editable policy values: the Setting row if an admin changed it, else the config default."""
+import time
+
 import sqlalchemy as sa
 from flask import current_app
 
@@ -22,9 +24,21 @@ def get(key: str):
 
 
 def all_values() -> dict:
-    """Every policy key with its current value."""
+    """Every policy key with its current value; kept for POLICY_CACHE_SECONDS, as every request reads it."""
+    ttl = current_app.config.get("POLICY_CACHE_SECONDS", 0)
+    cached = current_app.extensions.get("policy_cache")
+    if ttl and cached and cached[0] > time.monotonic():
+        return dict(cached[1])
     stored = {s.key: s.value for s in db.session.scalars(sa.select(Setting))}
-    return {k: stored.get(k, v) for k, v in defaults().items()}
+    values = {k: stored.get(k, v) for k, v in defaults().items()}
+    if ttl:
+        current_app.extensions["policy_cache"] = (time.monotonic() + ttl, values)
+    return dict(values)
+
+
+def forget_cached() -> None:
+    """After a change in this process: the next read goes to the database (other processes catch up within the TTL)."""
+    current_app.extensions.pop("policy_cache", None)
 
 
 def _check(key: str, value) -> None:
@@ -51,6 +65,7 @@ def set_values(values: dict, *, actor: signals.Principal) -> list[str]:
                                      detail={"old": old, "new": value})
         changed.append(key)
     db.session.commit()
+    forget_cached()
     return changed
 
 

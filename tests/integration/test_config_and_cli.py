@@ -105,3 +105,21 @@ def test_sessions_live_in_the_configured_store(client, admin, app, redis_url, db
     else:
         count = db.session.execute(sa.text("SELECT count(*) FROM sessions WHERE session_id = :s"), {"s": f"session:{sid}"}).scalar()
         assert count == 1
+
+
+def test_policy_cache_is_used_and_dropped_on_change(app, db):
+    """Each process keeps policy values for POLICY_CACHE_SECONDS; a change through the service is seen at once."""
+    from portal import policy, signals
+    from portal.models import Setting
+
+    app.config["POLICY_CACHE_SECONDS"] = 60
+    assert policy.all_values()["session_idle_minutes"] == 30
+    db.session.add(Setting(key="session_idle_minutes", value=45))  # written behind the service's back
+    db.session.commit()
+    assert policy.all_values()["session_idle_minutes"] == 30  # served from this process's cache
+    policy.set_values({"session_idle_minutes": 50}, actor=signals.SYSTEM)
+    assert policy.all_values()["session_idle_minutes"] == 50
+    app.config["POLICY_CACHE_SECONDS"] = 0
+    db.session.get(Setting, "session_idle_minutes").value = 55
+    db.session.commit()
+    assert policy.all_values()["session_idle_minutes"] == 55
