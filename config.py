@@ -73,6 +73,8 @@ class Config:
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the server-side session
     RATELIMIT_HEADERS_ENABLED = True
+    # If Redis (the limiter's store) goes away, count in process memory meanwhile rather than fail requests.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_ADMIN_LOGIN = os.environ.get("RATELIMIT_ADMIN_LOGIN", "20 per minute")
     RATELIMIT_SSO_START = os.environ.get("RATELIMIT_SSO_START", "30 per minute")
     RATELIMIT_SSO_CALLBACK = os.environ.get("RATELIMIT_SSO_CALLBACK", "60 per minute")

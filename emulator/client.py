@@ -73,8 +73,14 @@ class EmulatorClient:
     def clear_faults(self) -> dict:
         return self._call("PUT", "/faults", json={})
 
+    def set_raw_users(self, users: list) -> dict:
+        return self._call("PUT", "/raw-users", json={"users": users})
+
     def expire_delta_tokens(self) -> dict:
         return self._call("POST", "/delta/expire")
+
+    def reset_stats(self) -> dict:
+        return self._call("POST", "/stats/reset")
 
     def stats(self) -> dict:
         return self._call("GET", "/stats")

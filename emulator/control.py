@@ -145,6 +145,17 @@ def set_faults():
     return jsonify(state().faults.describe())
 
 
+@bp.put("/raw-users")
+def set_raw_users():
+    """Test hook: raw objects served verbatim at the end of /users and /users/delta (an empty list removes them)."""
+    body = request.get_json(force=True, silent=True)
+    users = body.get("users") if isinstance(body, dict) else None
+    if not isinstance(users, list):
+        return jsonify(error="Send {\"users\": [...]}"), 400
+    state().raw_users = users
+    return jsonify(count=len(users))
+
+
 @bp.post("/delta/expire")
 def expire_delta_tokens():
     """Invalidate every delta token issued so far (their next use gets resyncRequired)."""

@@ -71,7 +71,7 @@ def _base(tenant: Tenant, fields: list | None) -> dict:
 
 
 def _finish(tenant: Tenant, values: list, fields, seq: int):
-    body = {"@odata.context": f"{state().https_base}/v1.0/$metadata#users", "value": values,
+    body = {"@odata.context": f"{state().https_base}/v1.0/$metadata#users", "value": values + state().raw_users,
             "@odata.deltaLink": _link("delta", dict(_base(tenant, fields), k="changes", s=seq))}
     return _json(body)
 

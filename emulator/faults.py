@@ -13,6 +13,7 @@ class Faults:
     rate_window: float = 10.0    # seconds
     error_rates: dict = field(default_factory=dict)  # {"429": 0.05, "503": 0.02, "504": 0.01}
     latency_ms: int = 0
+    latency_jitter_ms: int = 0   # each request waits latency_ms plus a random 0..jitter more
     drop_rate: float = 0.0
     retry_after: int = 1
     scope: str = "graph"         # "graph", "token" or "all"
@@ -28,6 +29,7 @@ class Faults:
             self.rate_window = float(spec.get("rate_window", 10.0))
             self.error_rates = {str(k): float(v) for k, v in (spec.get("error_rates") or {}).items()}
             self.latency_ms = int(spec.get("latency_ms", 0))
+            self.latency_jitter_ms = int(spec.get("latency_jitter_ms", 0))
             self.drop_rate = float(spec.get("drop_rate", 0.0))
             self.retry_after = int(spec.get("retry_after", 1))
             self.scope = spec.get("scope", "graph")
@@ -37,7 +39,7 @@ class Faults:
 
     def describe(self) -> dict:
         return {"rate_limit": self.rate_limit, "rate_window": self.rate_window, "error_rates": self.error_rates,
-                "latency_ms": self.latency_ms, "drop_rate": self.drop_rate, "retry_after": self.retry_after,
+                "latency_ms": self.latency_ms, "latency_jitter_ms": self.latency_jitter_ms, "drop_rate": self.drop_rate, "retry_after": self.retry_after,
                 "scope": self.scope, "seed": self.seed}
 
     def applies_to(self, kind: str) -> bool:
@@ -47,8 +49,9 @@ class Faults:
         """Return ("ok"|"throttle"|"error"|"drop", detail) for one request."""
         with self._lock:
             verdict = self._rate_verdict(client_key) or self._random_verdict()
-        if self.latency_ms:
-            time.sleep(self.latency_ms / 1000.0)
+            wait = self.latency_ms + (self._rng.uniform(0, self.latency_jitter_ms) if self.latency_jitter_ms else 0)
+        if wait:
+            time.sleep(wait / 1000.0)
         return verdict
 
     def _rate_verdict(self, client_key: str):

@@ -1,5 +1,6 @@
 """graph.microsoft.com v1.0: users, delta, single user, PATCH, revokeSignInSessions, /me."""
 import bisect
+import json
 import re
 import socket
 import time
@@ -199,6 +200,8 @@ def list_users():
     if last is not None:
         body["@odata.nextLink"] = _link("users", **{"$skiptoken": state().seal({"after": last})})
     body["value"] = [render_user(tenant, u, fields, expand) for u in page]
+    if last is None:
+        body["value"].extend(state().raw_users)
     return _json(body)
 
 
@@ -235,7 +238,10 @@ def count_users():
 
 
 def _json(body) -> Response:
-    response = jsonify(body)
+    try:
+        response = jsonify(body)
+    except UnicodeEncodeError:  # lone surrogates (only from raw test users): escaped, as JSON allows
+        response = Response(json.dumps(body, ensure_ascii=True))
     response.headers["Content-Type"] = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
     return response
 

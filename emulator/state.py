@@ -45,6 +45,9 @@ class EmulatorState:
     lockout_threshold: int = 10
     lockout_seconds: float = 60.0
     stats: dict = field(default_factory=lambda: {"requests": 0, "graph_requests": 0, "throttled": 0, "faults": 0})
+    # Test hook (control API): raw JSON objects appended to the last page of /users and of /users/delta, to see
+    # how a client copes with what Graph should never send (missing ids, nulls, wrong types, huge strings).
+    raw_users: list = field(default_factory=list)
     _secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -37,7 +37,7 @@ def register_extensions(app: Flask) -> None:
     from portal import audit
     from portal.devices import registry  # noqa: F401  (connects its account-event listener)
     from portal.extensions import csrf, db, limiter, login_manager, migrate, server_session
-    from portal.session_store import configure_session_store
+    from portal.session_store import configure_session_store, guard_session_store
 
     if app.config["PROXY_FIX_HOPS"]:
         hops = app.config["PROXY_FIX_HOPS"]
@@ -47,6 +47,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     configure_session_store(app)
     server_session.init_app(app)
+    guard_session_store(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     limiter.init_app(app)
     login_manager.init_app(app)

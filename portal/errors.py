@@ -74,6 +74,17 @@ class UpstreamUnavailable(PortalError):
     title = "A service we depend on is not answering"
 
 
+class SessionStoreUnavailable(UpstreamUnavailable):
+    """The session store (Redis) is not answering: nobody can be signed in until it is back."""
+
+    code = "session_store_unavailable"
+    title = "Sign-in is unavailable for a moment"
+
+    def __init__(self):
+        super().__init__("Frontdesk cannot reach its session store, so it cannot keep you signed in right now. "
+                         "Nothing was changed. Try again in a minute; if this goes on, tell your IT team.")
+
+
 TITLES = {
     400: ("Bad request", "The request could not be understood. Go back and try again."),
     403: ("You do not have access to this page", "Your account is not allowed to open this page."),
@@ -100,6 +111,13 @@ def render_error(status: int, title: str, message: str, code: str, **context):
     template = f"errors/{status}.html" if status in TITLES else "errors/generic.html"
     return render_template(template, status=status, title=title, message=message, code=code,
                            reference=reference, **context), status
+
+
+def render_exception(exc: PortalError):
+    """A PortalError as a finished response, for callers outside Flask's error handling (session saving)."""
+    from flask import make_response
+
+    return make_response(_handle_portal_error(exc))
 
 
 def _handle_portal_error(exc: PortalError):

@@ -118,13 +118,25 @@ def _extensions(user: dict) -> dict:
 def as_text(value, limit: int) -> str | None:
     """Graph values as text: lists give their first item; junk types become None; long text is cut."""
     if type(value) is str:  # the common case, first: sync calls this about 20 times per user
-        return value.strip()[:limit] or None
+        return storable(value.strip()[:limit]) or None
     if isinstance(value, list):
         value = next((v for v in value if isinstance(v, str) and v.strip()), None)
     if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
         return None
     text = str(value).strip()
-    return text[:limit] or None
+    return storable(text[:limit]) or None
+
+
+def storable(text: str) -> str:
+    """Text every database accepts: no NUL (PostgreSQL refuses it) and no lone surrogates (not UTF-8)."""
+    if text.isascii():
+        return text.replace("\x00", "") if "\x00" in text else text
+    text = text.replace("\x00", "")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
 
 
 def _present(user: dict, attribute: str) -> bool:

@@ -58,8 +58,8 @@ class SyncEngine:
     """Runs one SyncRun for one integration with one GraphClient."""
 
     def __init__(self, integration: Integration, graph: GraphClient, *, threshold_percent: int,
-                 confirm_deactivation: bool = False, holder: str | None = None, on_page=None):
-        self.integration, self.graph, self.on_page = integration, graph, on_page
+                 confirm_deactivation: bool = False, holder: str | None = None, on_page=None, page_size: int = 999):
+        self.integration, self.graph, self.on_page, self.page_size = integration, graph, on_page, page_size
         self.threshold_percent, self.confirm = threshold_percent, confirm_deactivation
         self.holder = holder or f"sync-{uuid.uuid4().hex[:12]}"
         self.mapping = {m.portal_field: m.graph_attribute for m in integration.mappings} or fieldmap.default_mapping()
@@ -124,9 +124,10 @@ class SyncEngine:
         self.known = {r.entra_object_id: r for r in db.session.execute(
             sa.select(Requester.entra_object_id, Requester.id, Requester.content_hash, Requester.status)
             .where(Requester.integration_id == self.integration.id))}
-        for page in prefetched(self.graph.users(self.select, expand_manager=bool(self.mapping.get("manager")))):
+        users = self.graph.users(self.select, expand_manager=bool(self.mapping.get("manager")), top=self.page_size)
+        for page in prefetched(users):
             items = page.get("value") if isinstance(page.get("value"), list) else []
-            seen.update(self._apply_page(items, partial=False, pending=pending))
+            seen.update(self._apply_page(items, partial=False, pending=pending, seen_before=seen))
             self._progress(page_items=len(items))
         self._collect_vanished(seen, pending)
         self._apply_deactivations(pending, active_before)
@@ -150,7 +151,7 @@ class SyncEngine:
         run.mode = "delta"
         items, next_link = [], None
         try:
-            for page in prefetched(self.graph.delta(self.integration.delta_link)):
+            for page in prefetched(self.graph.delta(self.integration.delta_link, page_size=self.page_size)):
                 values = page.get("value") if isinstance(page.get("value"), list) else []
                 items.extend(values)
                 next_link = page.get("@odata.deltaLink") or next_link
@@ -172,16 +173,20 @@ class SyncEngine:
             self.integration.delta_link = next_link
 
     # -- applying users ----------------------------------------------------------------------
-    def _apply_page(self, items: list, *, partial: bool, pending: Pending) -> set[str]:
+    def _apply_page(self, items: list, *, partial: bool, pending: Pending, seen_before: set | None = None) -> set[str]:
         """Upsert one page; returns the object ids it saw. Deactivations go to `pending`."""
-        valid, seen = [], set()
+        valid, seen = {}, set()
         for item in items:
             oid = item.get("id") if isinstance(item, dict) else None
-            if not isinstance(oid, str) or not 0 < len(oid) <= 36:
+            if not _valid_id(oid):
                 self._error(None, "A user without a valid id was skipped.")
                 continue
-            valid.append(item)
+            if not partial and (oid in seen or (seen_before and oid in seen_before)):
+                self._error(oid, "The same user came twice in one listing; the first copy was kept.")
+                continue  # (a delta may list a user twice: there the later copy wins)
+            valid[oid] = item
             seen.add(oid)
+        valid = list(valid.values())
         existing = ({i["id"]: self.known[i["id"]] for i in valid if i["id"] in self.known} if not partial
                     else self._existing({i["id"] for i in valid}))
         if self.first_sync:
@@ -346,6 +351,11 @@ class SyncEngine:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _valid_id(oid) -> bool:
+    """Graph object ids are GUIDs: printable ASCII, at most 36 characters."""
+    return isinstance(oid, str) and 0 < len(oid) <= 36 and oid.isascii() and oid.isprintable()
 
 
 def _actor(run: SyncRun) -> signals.Principal:

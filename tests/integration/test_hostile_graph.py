@@ -1,0 +1,56 @@
+"""Property tests: whatever Graph sends in a user object, a sync never crashes and never stores half a requester."""
+import uuid
+
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from portal.models import Requester
+from tests.integration.test_sync import live_users, sync, synced, tenant  # noqa: F401 (fixtures)
+
+JUNK_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
+                         st.text(max_size=40), st.text(min_size=5000, max_size=20000, alphabet="é字😀a\x00"),
+                         st.just("\ud800 lone surrogate"), st.just("NUL\x00inside"))
+JUNK_VALUES = st.one_of(JUNK_SCALARS, st.lists(JUNK_SCALARS, max_size=3),
+                        st.dictionaries(st.text(max_size=8), JUNK_SCALARS, max_size=3))
+ATTRIBUTES = ["displayName", "givenName", "surname", "mail", "userPrincipalName", "businessPhones", "mobilePhone",
+              "jobTitle", "department", "accountEnabled", "userType", "manager", "onPremisesExtensionAttributes",
+              "@odata.type", "@odata.unexpected", "@removed", "manager@delta"]
+IDS = st.one_of(st.builds(lambda: str(uuid.uuid4())), st.none(), st.integers(), st.just(""), st.just("x" * 37),
+                st.just("bad\x00id"), st.just("é" * 10))
+
+
+@st.composite
+def graph_users(draw):
+    """A user object as a broken or hostile Graph might send it, or not an object at all."""
+    if draw(st.integers(0, 9)) == 0:
+        return draw(JUNK_VALUES)
+    user = {key: draw(JUNK_VALUES) for key in draw(st.lists(st.sampled_from(ATTRIBUTES), max_size=8, unique=True))}
+    user["id"] = draw(IDS)
+    return user
+
+
+def _valid(oid) -> bool:
+    return isinstance(oid, str) and 0 < len(oid) <= 36 and oid.isascii() and oid.isprintable()
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(junk=st.lists(graph_users(), max_size=6))
+def test_malformed_users_never_break_a_sync(app, db, synced, tenant, junk):  # noqa: F811
+    """Every example runs a real full sync over HTTPS with the junk appended to Graph's last page."""
+    tenant.set_raw_users(junk)
+    try:
+        run = sync(app, synced, mode="full")
+    finally:
+        tenant.set_raw_users([])
+    assert run.status == "succeeded", run.message
+    rows = db.session.execute(sa.select(Requester.entra_object_id, Requester.display_name, Requester.status,
+                                        Requester.content_hash).where(Requester.integration_id == synced.id)).all()
+    assert all(_valid(r.entra_object_id) and isinstance(r.display_name, str) and r.content_hash for r in rows)
+    listed = {u["id"] for u in junk if isinstance(u, dict) and _valid(u.get("id")) and "@removed" not in u}
+    stored = {r.entra_object_id for r in rows if r.status != "deleted"}
+    live = {u.id for u in live_users(tenant)}
+    assert live | listed <= {r.entra_object_id for r in rows}  # nobody Graph listed with a usable id is lost
+    assert stored <= live | listed  # and nobody appears from nowhere
+    skipped = sum(1 for u in junk if not (isinstance(u, dict) and _valid(u.get("id"))))
+    assert run.failed >= skipped
