@@ -3,8 +3,17 @@ from pathlib import Path
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class DatabaseId(IntegerConverter):
+    """`<int:...>` in routes: ids above what the database holds are a 404, not an overflow deep in a query."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2 ** 31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def create_app(config_object=None, **overrides) -> Flask:
@@ -17,6 +26,7 @@ def create_app(config_object=None, **overrides) -> Flask:
         config_object = config_from_env()
     app.config.from_object(config_object)
     app.config.update(overrides)
+    app.url_map.converters["int"] = DatabaseId
     register_logging(app)
     register_extensions(app)
     register_blueprints(app)
@@ -34,11 +44,12 @@ def register_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind extensions; sessions and rate limits live in Redis when REDIS_URL is set, else the database."""
-    from portal import audit
+    from portal import audit, identity, security
     from portal.devices import registry  # noqa: F401  (connects its account-event listener)
     from portal.extensions import csrf, db, limiter, login_manager, migrate, server_session
     from portal.session_store import configure_session_store, guard_session_store
 
+    security.register_first_checks(app)  # before CSRF and the limiter, so their error pages carry a reference
     if app.config["PROXY_FIX_HOPS"]:
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
@@ -51,8 +62,6 @@ def register_extensions(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     limiter.init_app(app)
     login_manager.init_app(app)
-    from portal import identity, security
-
     identity.register_loader(login_manager)
     security.register_security(app)
     audit.connect_signals()

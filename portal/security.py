@@ -107,11 +107,30 @@ def _security_headers(response):
     return response
 
 
-def register_security(app: Flask) -> None:
-    """Request ids first, so every log line and error page of the request carries one."""
-    from portal.devices.web import guard
+def _refuse_nul_bytes():
+    """NUL never belongs in a form, a query or a path, and PostgreSQL cannot store it: refuse it at the door."""
+    values = [request.path, *request.args.values(), *(request.form.values() if request.method == "POST" else ())]
+    if any("\x00" in value for value in values):
+        from portal.errors import ValidationError
+
+        raise ValidationError("The request contained a NUL character, which Frontdesk does not accept. Remove it and "
+                              "try again.", code="nul_in_input")
+
+
+def register_first_checks(app: Flask) -> None:
+    """Request ids first, so every log line and error page of the request carries one; then a missing session
+    store and NUL bytes, before any extension reads the session or the form."""
+    from portal.session_store import guard_request
 
     app.before_request(_assign_request_id)
+    app.before_request(guard_request)
+    app.before_request(_refuse_nul_bytes)
+
+
+def register_security(app: Flask) -> None:
+    """The device-session guard and the security headers."""
+    from portal.devices.web import guard
+
     app.before_request(guard)
     app.after_request(_security_headers)
 

@@ -93,6 +93,5 @@ def guard_request():
 
 
 def guard_session_store(app: Flask) -> None:
-    """Wrap the session interface chosen by Flask-Session; the first before_request refuses during an outage."""
+    """Wrap the session interface chosen by Flask-Session (security.register_security adds guard_request)."""
     app.session_interface = GuardedSessionInterface(app.session_interface)
-    app.before_request_funcs.setdefault(None, []).insert(0, guard_request)

@@ -8,6 +8,7 @@ from flask import Response, render_template, request, stream_with_context
 
 from portal import audit
 from portal.admin import bp
+from portal.admin.views_common import bounded_int
 from portal.errors import NotFound, ValidationError
 from portal.extensions import db
 from portal.models import AuditEvent
@@ -33,7 +34,7 @@ def _filters() -> audit.Filters:
 @bp.route("/audit")
 def audit_log():
     """Newest first, 50 a page; `before` is the keyset cursor, so deep pages stay fast."""
-    events, next_cursor = audit.page(_filters(), request.args.get("before", type=int))
+    events, next_cursor = audit.page(_filters(), request.args.get("before", type=bounded_int))
     return render_template("admin/audit.html", events=events, next_cursor=next_cursor, args=request.args,
                            actions=sorted(audit.ACTIONS), vocabulary=audit.ACTIONS)
 

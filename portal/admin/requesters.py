@@ -7,7 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 from portal import accounts
 from portal.admin import bp
 from portal.admin.forms import ActionForm
-from portal.admin.views_common import actor
+from portal.admin.views_common import actor, bounded_int
 from portal.devices import registry
 from portal.errors import NotFound
 from portal.extensions import db
@@ -30,7 +30,7 @@ def requesters():
         query = query.where(Requester.locked_until > datetime.now(UTC))
     elif status:
         query = query.where(Requester.status == status)
-    page = db.paginate(query, page=max(request.args.get("page", 1, type=int), 1), per_page=50, error_out=False)
+    page = db.paginate(query, page=max(request.args.get("page", 1, type=bounded_int), 1), per_page=50, error_out=False)
     return render_template("admin/requesters.html", page=page, q=q, status=status, statuses=STATUSES)
 
 

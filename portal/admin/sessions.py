@@ -6,7 +6,7 @@ from flask import flash, redirect, render_template, request, session, url_for
 
 from portal.admin import bp
 from portal.admin.forms import ActionForm
-from portal.admin.views_common import actor
+from portal.admin.views_common import actor, bounded_int
 from portal.devices import registry
 from portal.errors import NotFound
 from portal.extensions import db
@@ -31,8 +31,8 @@ def _filtered():
         query = query.where(DeviceSession.device_type == args["device_type"])
     if args.get("ip"):
         query = query.where(DeviceSession.ip_address == args["ip"].strip()[:45])
-    older = args.get("older_than_hours", type=int)
-    if older:
+    older = args.get("older_than_hours", type=bounded_int)
+    if older and older <= 24 * 3650:
         query = query.where(DeviceSession.created_at <= registry.now() - timedelta(hours=older))
     return query
 
@@ -40,7 +40,7 @@ def _filtered():
 @bp.route("/sessions")
 def sessions():
     """Live sessions across requesters and admins."""
-    page = db.paginate(_filtered(), page=max(request.args.get("page", 1, type=int), 1), per_page=50, error_out=False)
+    page = db.paginate(_filtered(), page=max(request.args.get("page", 1, type=bounded_int), 1), per_page=50, error_out=False)
     return render_template("admin/sessions.html", page=page, form=ActionForm(), device_types=DEVICE_TYPES,
                            args=request.args)
 

@@ -5,7 +5,7 @@ from flask import flash, redirect, render_template, request, url_for
 from portal import integrations, policy, signals
 from portal.admin import bp
 from portal.admin.forms import ActionForm
-from portal.admin.views_common import actor, kick_sync
+from portal.admin.views_common import actor, bounded_int, kick_sync
 from portal.directory.sync import start_run
 from portal.errors import Conflict, NotFound
 from portal.extensions import db
@@ -25,7 +25,7 @@ def sync_history(integration_id):
             return redirect(url_for("admin.sync_history", integration_id=item.id))
         kick_sync()
         return redirect(url_for("admin.sync_run", run_id=run.id))
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = max(request.args.get("page", 1, type=bounded_int), 1)
     runs = db.paginate(sa.select(SyncRun).where(SyncRun.integration_id == item.id).order_by(SyncRun.id.desc()),
                        page=page, per_page=25, error_out=False)
     return render_template("admin/sync_history.html", integration=item, runs=runs, form=form,

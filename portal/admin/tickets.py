@@ -5,7 +5,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from portal import jobs, tickets
 from portal.admin import bp
 from portal.admin.forms import ActionForm
-from portal.admin.views_common import actor
+from portal.admin.views_common import actor, bounded_int
 from portal.errors import NotFound
 from portal.extensions import db
 from portal.models import ActionRun, AuditEvent, Requester, ServiceCategory, Ticket
@@ -17,7 +17,7 @@ from portal.workflows.engine import ACTIONS
 def tickets_list():
     """All tickets, newest first; filter by status, category and text."""
     query = sa.select(Ticket).order_by(Ticket.id.desc())
-    status, category = request.args.get("status"), request.args.get("category", type=int)
+    status, category = request.args.get("status"), request.args.get("category", type=bounded_int)
     q = (request.args.get("q") or "").strip()[:100]
     if status in tickets.STATUSES:
         query = query.where(Ticket.status == status)
@@ -25,7 +25,7 @@ def tickets_list():
         query = query.where(Ticket.category_id == category)
     if q:
         query = query.where(sa.func.lower(Ticket.subject).contains(q.lower(), autoescape=True))
-    page = db.paginate(query, page=max(request.args.get("page", 1, type=int), 1), per_page=50, error_out=False)
+    page = db.paginate(query, page=max(request.args.get("page", 1, type=bounded_int), 1), per_page=50, error_out=False)
     people = {r.id: r for r in db.session.scalars(sa.select(Requester).where(
         Requester.id.in_({t.requester_id for t in page.items})))}
     return render_template("admin/tickets.html", page=page, people=people, statuses=tickets.STATUSES,

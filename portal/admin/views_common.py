@@ -22,3 +22,11 @@ def kick_sync() -> None:
         jobs.kick(app)
     elif mode == "inline":
         jobs.run_queued_syncs(app)
+
+
+def bounded_int(value: str) -> int:
+    """For request.args.get(type=...): a number a database column can hold; anything else counts as absent."""
+    number = int(value)  # ValueError (junk, "²", "1e9") makes werkzeug return the default
+    if not 0 <= number < 2 ** 31:
+        raise ValueError("out of range")
+    return number

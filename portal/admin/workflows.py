@@ -37,8 +37,7 @@ def workflow_edit(workflow_id=None):
         steps = [{"integration_id": request.form.get(f"step_{i}_integration"), "action": request.form.get(f"step_{i}_action"),
                   "target": request.form.get(f"step_{i}_target")} for i in range(STEP_ROWS)]
         try:
-            categories = [int(c) for c in request.form.getlist("categories") if c.isdigit()]
-            saved = admin_service.save(item, request.form.get("name", ""), categories,
+            saved = admin_service.save(item, request.form.get("name", ""), request.form.getlist("categories"),
                                        request.form.get("enabled") == "on", steps, actor=actor())
         except ValidationError as exc:
             errors = exc.detail.get("errors", {})

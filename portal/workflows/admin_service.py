@@ -7,7 +7,7 @@ from portal.models import Integration, Workflow, WorkflowStep
 from portal.workflows.engine import ACTIONS, TARGETS
 
 
-def save(workflow: Workflow | None, name: str, category_ids: list[int], enabled: bool, steps: list[dict],
+def save(workflow: Workflow | None, name: str, category_ids: list, enabled: bool, steps: list[dict],
          *, actor: signals.Principal) -> Workflow:
     """Create or update a workflow with its ordered App Integration steps (all or nothing)."""
     name = (name or "").strip()
@@ -28,8 +28,9 @@ def save(workflow: Workflow | None, name: str, category_ids: list[int], enabled:
     if errors:
         raise ValidationError("The workflow needs attention.", detail={"errors": errors})
     workflow = workflow or Workflow()
-    workflow.name, workflow.category_ids, workflow.is_enabled = name, sorted(set(category_ids)), enabled
-    workflow.steps = [WorkflowStep(position=i, kind="app_integration", integration_id=int(s["integration_id"]),
+    categories = sorted({i for i in (as_id(c) for c in category_ids) if i})
+    workflow.name, workflow.category_ids, workflow.is_enabled = name, categories, enabled
+    workflow.steps = [WorkflowStep(position=i, kind="app_integration", integration_id=as_id(s["integration_id"]),
                                    action=s["action"], target=s.get("target") or "requester")
                       for i, s in enumerate(clean_steps)]
     db.session.add(workflow)
@@ -42,8 +43,18 @@ def save(workflow: Workflow | None, name: str, category_ids: list[int], enabled:
     return workflow
 
 
+def as_id(value) -> int | None:
+    """A database id from form input: ASCII digits within the integer range, else None (never an exception)."""
+    text = str(value or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    number = int(text)
+    return number if 0 < number < 2 ** 31 else None
+
+
 def _check_step(step: dict) -> str | None:
-    integration = db.session.get(Integration, int(step.get("integration_id") or 0))
+    integration_id = as_id(step.get("integration_id"))
+    integration = db.session.get(Integration, integration_id) if integration_id else None
     if integration is None or integration.status != "verified":
         return "Choose an installed, verified Entra ID integration."
     if step.get("action") not in ACTIONS:

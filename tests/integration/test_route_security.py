@@ -212,3 +212,11 @@ def test_audit_records_refused_admin_access(client, login_as, requester, db):
     client.get("/admin/settings")
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "authorization.denied"))
     assert event is not None and event.actor_id == str(requester.id) and event.target_id == "/admin/settings"
+
+
+def test_ids_beyond_the_database_range_are_not_found(client, login_as, requester):
+    """/tickets/<huge> and friends are 404 pages, not an integer overflow inside a query."""
+    login_as(requester)
+    for url in ("/tickets/99999999999999999999", "/tickets/2147483648"):
+        response = client.get(url)
+        assert response.status_code == 404 and 'id="error-reference"' in response.get_data(as_text=True), url
