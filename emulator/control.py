@@ -124,6 +124,7 @@ def change_app(client_id):
     if "roles" in body:
         app.roles = set(body["roles"])
     if "client_secret" in body:
+        app.retired_secrets.append(app.client_secret)
         app.client_secret = body["client_secret"]
     if "secret_expires_in" in body:
         value = body["secret_expires_in"]

@@ -71,6 +71,7 @@ class AppRegistration:
     assignment_required: bool = False
     assigned_user_ids: set = field(default_factory=set)
     user_consent: str = "granted"  # or "consent_required" / "interaction_required"
+    retired_secrets: list = field(default_factory=list)  # replaced through the control API (kept for leak checks)
 
     allow_any_loopback_redirect: bool = True
 

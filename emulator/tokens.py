@@ -2,6 +2,7 @@
 import base64
 import time
 import uuid
+from collections import deque
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -17,6 +18,7 @@ class TokenService:
 
     def __init__(self):
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.issued: deque = deque(maxlen=20000)  # every token issued, newest last (tests check none leaks)
         self.kid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
 
     def jwks(self) -> dict:
@@ -26,7 +28,9 @@ class TokenService:
         return {"keys": [jwk]}
 
     def _sign(self, claims: dict) -> str:
-        return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid, "typ": "JWT"})
+        token = jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid, "typ": "JWT"})
+        self.issued.append(token)
+        return token
 
     def id_token(self, *, issuer, client_id, tenant_id, user, nonce) -> str:
         """An id token with the claims the portal checks: iss, aud, nonce, oid, tid, sub, preferred_username, name."""

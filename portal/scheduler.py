@@ -5,9 +5,6 @@ first takes or renews the "scheduler" database lease, so with two scheduler proc
 works; job ids are fixed and added with replace_existing=True, so restarting is idempotent.
 """
 import logging
-import os
-import socket
-import uuid
 from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -23,7 +20,7 @@ LEADER_TTL = timedelta(seconds=90)
 
 def holder_id() -> str:
     """Identifies this process in the lease table."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    return leases.holder_name("scheduler")
 
 
 def lead(app, holder: str) -> bool:

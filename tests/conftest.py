@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 from config import TestingConfig, database_url
 from portal import create_app
 from portal.extensions import db as _db
+from tests import leakcheck
 
 
 class FreshContextClient(FlaskClient):
@@ -16,10 +17,18 @@ class FreshContextClient(FlaskClient):
 
     def open(self, *args, **kwargs):
         with self.application.app_context():
-            return super().open(*args, **kwargs)
+            response = super().open(*args, **kwargs)
+        leakcheck.record_response(response)  # every page the suite saw, for the secrets sweep
+        return response
 
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _leak_capture(tmp_path_factory):
+    """Pages, logs and table dumps of the whole run go to one file that tests/zz_final greps for secrets."""
+    leakcheck.start(tmp_path_factory.mktemp("leakcheck") / "capture.txt")
 
 
 @pytest.fixture(scope="session")
@@ -42,6 +51,7 @@ def emulator(tmp_path_factory):
     from emulator.server import start
 
     running = start(users=300, https_port=0, http_port=0, state_dir=tmp_path_factory.mktemp("emulator"))
+    leakcheck.watch(running)
     client = EmulatorClient(running.info)
     client.running = running
     yield client
@@ -130,6 +140,7 @@ def _truncate_all():
     tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
     _db.session.remove()
     with _db.engine.begin() as conn:
+        leakcheck.dump_tables(conn, tables)
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
@@ -241,6 +252,7 @@ def mailbox(app):
     class Handler:
         async def handle_DATA(self, server, session, envelope):  # noqa: N802
             received.append(email.message_from_bytes(envelope.content))
+            leakcheck.remember_mail(received[-1])
             return "250 OK"
 
     with socket.socket() as probe:

@@ -7,7 +7,6 @@ deactivate more than the threshold is held for an admin to confirm; the deltaLin
 last page has committed. One run per integration at a time, across processes, through a database lease.
 """
 import logging
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -44,6 +43,7 @@ def lease_name(integration_id: int) -> str:
 
 def start_run(integration: Integration, mode: str, trigger: str) -> SyncRun:
     """Record a queued run (the runner picks it up); refuses when one is already queued or running."""
+    _fail_orphaned_runs(integration)
     busy = db.session.scalar(sa.select(SyncRun.id).where(SyncRun.integration_id == integration.id,
                                                          SyncRun.status.in_(("queued", "running"))))
     if busy:
@@ -54,6 +54,19 @@ def start_run(integration: Integration, mode: str, trigger: str) -> SyncRun:
     return run
 
 
+def _fail_orphaned_runs(integration: Integration) -> None:
+    """A 'running' run whose process no longer holds the lease (it crashed) is marked interrupted at once."""
+    if leases.holder_of(lease_name(integration.id)) is not None:
+        return
+    orphans = db.session.scalars(sa.select(SyncRun).where(SyncRun.integration_id == integration.id,
+                                                          SyncRun.status == "running")).all()
+    for run in orphans:
+        run.status, run.finished_at = "failed", _now()
+        run.message = "Interrupted: the process running this sync stopped. The next run redoes it from the start."
+    if orphans:
+        db.session.commit()
+
+
 class SyncEngine:
     """Runs one SyncRun for one integration with one GraphClient."""
 
@@ -61,7 +74,7 @@ class SyncEngine:
                  confirm_deactivation: bool = False, holder: str | None = None, on_page=None, page_size: int = 999):
         self.integration, self.graph, self.on_page, self.page_size = integration, graph, on_page, page_size
         self.threshold_percent, self.confirm = threshold_percent, confirm_deactivation
-        self.holder = holder or f"sync-{uuid.uuid4().hex[:12]}"
+        self.holder = holder or leases.holder_name("sync")
         self.mapping = {m.portal_field: m.graph_attribute for m in integration.mappings} or fieldmap.default_mapping()
         self.select = fieldmap.select_for(self.mapping)
         self.first_sync = integration.last_sync_at is None

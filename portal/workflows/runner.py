@@ -5,7 +5,6 @@ the "action-runner" lease. A claim older than CLAIM_TIMEOUT belongs to a process
 unknown, so before retrying, the runner asks Graph whether the account already shows the action.
 """
 import logging
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -51,7 +50,7 @@ def claim(worker: str, limit: int = 10) -> list[int]:
 
 def run_pending(config, worker: str | None = None) -> int:
     """Claim and execute due runs until none is left; returns how many finished (either way)."""
-    worker = worker or f"runner-{uuid.uuid4().hex[:8]}"
+    worker = worker or leases.holder_name("runner")
     done = 0
     try:
         while True:

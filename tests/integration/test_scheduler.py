@@ -54,3 +54,29 @@ def test_stale_running_run_is_marked_interrupted(app, db, integration):
     run = db.session.scalar(sa.select(SyncRun))
     assert run.status == "failed" and "Interrupted" in run.message
     assert leases.holder_of("sync:%d" % integration.id) is None
+
+
+def test_a_crashed_holder_loses_its_lease_and_its_run_at_once(app, db, integration):
+    """A sync process killed mid-run (its pid is gone): the next start marks the run interrupted and takes over."""
+    import subprocess
+    import sys
+    from datetime import timedelta
+
+    from portal import leases
+    from portal.directory.sync import lease_name, start_run
+    from portal.models import SyncRun
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    holder = leases.holder_name("sync").split(":")
+    holder[-2] = dead.stdout.strip()  # the same host, a process that has exited
+    crashed = ":".join(holder)
+    assert leases.crashed(crashed) and not leases.crashed(leases.holder_name("sync"))
+    assert leases.acquire(lease_name(integration.id), crashed, timedelta(minutes=5))
+    orphan = start_run(integration, "full", "cli")
+    orphan.status = "running"
+    db.session.commit()
+    fresh = start_run(integration, "full", "cli")  # not refused as "already running"
+    assert db.session.get(SyncRun, orphan.id).status == "failed"
+    assert "Interrupted" in db.session.get(SyncRun, orphan.id).message
+    assert leases.acquire(lease_name(integration.id), "sync:elsewhere:1:x", timedelta(minutes=5))
+    assert fresh.status == "queued"

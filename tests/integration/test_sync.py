@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from portal import integrations
 from portal.directory.sync import SyncEngine, start_run
 from portal.models import Integration, Requester, SyncRun
+from tests import leakcheck
 from tests.conftest import install_integration
 
 USERS = 2500
@@ -20,6 +21,7 @@ def tenant(tmp_path_factory):
     from emulator.server import start
 
     running = start(users=USERS, seed=11, https_port=0, state_dir=tmp_path_factory.mktemp("sync-emulator"))
+    leakcheck.watch(running)
     client = EmulatorClient(running.info)
     client.running = running
     yield client
