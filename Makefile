@@ -9,7 +9,7 @@ RUNTIME  := $(VENV)/.runtime-$(shell cat requirements.txt | sha1sum | cut -c1-12
 DEV      := $(VENV)/.dev-$(REQ_HASH)
 BENCH    := $(VENV)/.bench-$(shell cat requirements*.txt | sha1sum | cut -c1-12)
 
-.PHONY: demo test lint chromium wrk screenshots bench clean
+.PHONY: demo test lint chromium wrk screenshots bench soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,11 @@ bench: $(BENCH) wrk
 	$(BIN)/python -m bench.sync_bench 10000
 	$(BIN)/python -m bench.graph_peer 100000
 	$(BIN)/python -m bench.portal_bench 20 50
+
+## soak: SIGKILL a 20,000-user sync ten times, then 200 requesters browse for 60 s during syncs (stops by itself).
+soak: $(DEV)
+	$(BIN)/python -m soak.sync_kill 10 20000 $${SOAK_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/postgres}
+	$(BIN)/python -m soak.load 60 200
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -28,8 +28,9 @@ HIDDEN = re.compile(r'<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^
 class Stack:
     """Start with `with Stack(users, db_url, redis_url) as stack:`; everything stops on exit."""
 
-    def __init__(self, users: int, db_url: str | None, redis_url: str | None, port: int = 8765, workers: int = 2):
-        self.users, self.redis_url, self.port, self.workers = users, redis_url, port, workers
+    def __init__(self, users: int, db_url: str | None, redis_url: str | None, port: int = 8765, workers: int = 2,
+                 start_web: bool = True):
+        self.users, self.redis_url, self.port, self.workers, self.start_web = users, redis_url, port, workers, start_web
         self.tmp = Path(tempfile.mkdtemp(prefix="frontdesk-stack-"))
         self.db_url = database_url(db_url) if db_url else f"sqlite:///{self.tmp / 'portal.db'}"
         self.secret_key, self.encryption_key = secrets.token_urlsafe(48), _fernet()
@@ -41,7 +42,8 @@ class Stack:
         self.procs.append(emulator)
         self.ca = self.info["ca_file"]
         self.integration_id = self._prepare_database()
-        self._start_gunicorn()
+        if self.start_web:
+            self._start_gunicorn()
         return self
 
     def __exit__(self, *exc) -> None:
@@ -96,19 +98,29 @@ class Stack:
             db.engine.dispose()
         return integration_id
 
+    def production_env(self, **extra) -> dict:
+        """The environment of a production process (gunicorn or `flask` CLI) on this stack."""
+        env = dict(os.environ, FRONTDESK_ENV="production", SECRET_KEY=self.secret_key, FLASK_APP="wsgi",
+                   ENCRYPTION_KEY=self.encryption_key, DATABASE_URL=self.db_url, REDIS_URL=self.redis_url or "",
+                   PORTAL_URL=f"{self.base}/", LOG_LEVEL="WARNING", SYNC_KICK="none", ACTION_KICK="none",
+                   **self.endpoints(), **extra)
+        if not self.redis_url:
+            env.pop("REDIS_URL")
+        return env
+
+    def flask(self, *args: str) -> subprocess.Popen:
+        """A `flask` CLI process with the production settings (for syncs during a soak)."""
+        return subprocess.Popen([str(ROOT / ".venv/bin/flask"), *args], cwd=ROOT, env=self.production_env(),
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
     def _start_gunicorn(self) -> None:
         from emulator.pki import create_pki
 
         pki = create_pki(self.tmp / "tls")
-        env = dict(os.environ, FRONTDESK_ENV="production", SECRET_KEY=self.secret_key,
-                   ENCRYPTION_KEY=self.encryption_key, DATABASE_URL=self.db_url, REDIS_URL=self.redis_url or "",
-                   PORTAL_URL=f"{self.base}/", BIND=f"127.0.0.1:{self.port}", WEB_CONCURRENCY=str(self.workers),
-                   TLS_CERT_FILE=str(pki["cert"]), TLS_KEY_FILE=str(pki["key"]), LOG_LEVEL="WARNING",
-                   SYNC_KICK="none", ACTION_KICK="none", RATELIMIT_SSO_START="1000000 per minute",
-                   RATELIMIT_SSO_CALLBACK="1000000 per minute", RATELIMIT_SSO_FAILURES="1000000 per minute",
-                   **self.endpoints())
-        if not self.redis_url:
-            env.pop("REDIS_URL")
+        env = self.production_env(BIND=f"127.0.0.1:{self.port}", WEB_CONCURRENCY=str(self.workers),
+                                  TLS_CERT_FILE=str(pki["cert"]), TLS_KEY_FILE=str(pki["key"]),
+                                  RATELIMIT_SSO_START="1000000 per minute", RATELIMIT_SSO_CALLBACK="1000000 per minute",
+                                  RATELIMIT_SSO_FAILURES="1000000 per minute")
         self.portal_ca = str(pki["ca"])
         proc = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "wsgi:app"],
                                 cwd=ROOT, env=env)
@@ -127,14 +139,19 @@ class Stack:
     # -- people ------------------------------------------------------------------------------
     def usernames(self, count: int) -> list[str]:
         """UPNs of the first `count` enabled members, read from the synced requesters."""
+        return [upn for upn, _ in self.people(count)]
+
+    def people(self, count: int) -> list[tuple[str, str]]:
+        """(UPN, display name) of the first `count` enabled members without directory roles."""
         from portal.extensions import db
         from portal.models import Requester
 
         with self.app().app_context():
-            rows = db.session.scalars(sa.select(Requester.user_principal_name).where(
-                Requester.status == "active", Requester.user_type == "Member").order_by(Requester.id).limit(count)).all()
+            rows = db.session.execute(sa.select(Requester.user_principal_name, Requester.display_name).where(
+                Requester.status == "active", Requester.user_type == "Member").order_by(Requester.id)
+                .offset(1).limit(count)).all()  # the first user is the tenant's Global Administrator
             db.engine.dispose()
-        return list(rows)
+        return [tuple(r) for r in rows]
 
     def sign_in(self, username: str, timings: dict | None = None) -> requests.Session:
         """The real round trip: portal → Microsoft authorize → sign-in form → form_post callback → home.

@@ -1,0 +1,91 @@
+"""Load soak: 200 signed-in requesters browse for 60 s on gunicorn (PostgreSQL + Redis) while syncs run.
+
+Every requester signs in for real (portal → emulator → callback). Then worker threads, each owning a share of the
+sessions, fetch pages for 60 s; every response must be 2xx and must name its own requester and no other of the
+200. A full sync runs again and again in a `flask sync run` process the whole time. Prints throughput, p50/p99,
+5xx and leak counts, and syncs completed; exits 1 if any 5xx or leak was seen.
+Run: .venv/bin/python -m soak.load [SECONDS] [REQUESTERS]   (make soak)
+"""
+import random
+import statistics
+import sys
+import threading
+import time
+
+from bench.stack import Stack
+
+PAGES = ("/home", "/profile", "/devices", "/tickets/new")
+WORKERS = 16
+
+
+def main(seconds: int, count: int) -> None:
+    with Stack(5000, "postgresql://postgres@127.0.0.1:5432/postgres", "redis://127.0.0.1:6379/3") as stack:
+        people = stack.people(count)
+        began = time.perf_counter()
+        sessions = [(name, stack.sign_in(upn)) for upn, name in people]
+        print(f"{len(sessions)} requesters signed in through the emulator in {time.perf_counter() - began:.0f} s")
+        syncs = SyncLoop(stack)
+        syncs.start()
+        results = browse(stack, sessions, seconds)
+        syncs.stop()
+    latencies = sorted(r[0] for r in results)
+    errors = sum(1 for r in results if r[1] >= 500)
+    leaks = sum(1 for r in results if r[2])
+    print(f"{len(results)} requests in {seconds} s: {len(results) / seconds:.0f} req/s with {WORKERS} workers; "
+          f"p50 {statistics.median(latencies) * 1000:.0f} ms, p99 {latencies[int(len(latencies) * 0.99)] * 1000:.0f} ms")
+    print(f"5xx: {errors}; other non-2xx: {sum(1 for r in results if 300 <= r[1] < 500)}; responses naming the wrong "
+          f"requester or not their own: {leaks}")
+    print(f"full syncs completed during the soak: {syncs.completed}, failed: {syncs.failed}")
+    sys.exit(1 if errors or leaks or syncs.failed else 0)
+
+
+def browse(stack: Stack, sessions: list, seconds: int) -> list:
+    """Each worker owns every WORKERS-th session, so no requests.Session is shared between threads."""
+    results, lock = [], threading.Lock()
+    names = [name for name, _ in sessions]
+    deadline = time.monotonic() + seconds
+
+    def worker(index: int) -> None:
+        rng, mine, local = random.Random(index), sessions[index::WORKERS], []
+        while time.monotonic() < deadline:
+            name, session = rng.choice(mine)
+            started = time.perf_counter()
+            response = session.get(f"{stack.base}{rng.choice(PAGES)}", allow_redirects=False)
+            elapsed = time.perf_counter() - started
+            body = response.text
+            wrong = name not in body or any(other in body for other in names if other != name and other not in name)
+            local.append((elapsed, response.status_code, response.status_code == 200 and wrong or
+                          response.status_code != 200))
+        with lock:
+            results.extend(local)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(WORKERS)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    return results
+
+
+class SyncLoop(threading.Thread):
+    """Full syncs back to back in their own process, until stopped."""
+
+    def __init__(self, stack: Stack):
+        super().__init__(daemon=True)
+        self.stack, self.running, self.completed, self.failed = stack, True, 0, 0
+
+    def run(self) -> None:
+        while self.running:
+            process = self.stack.flask("sync", "run", "--full", "--integration", str(self.stack.integration_id))
+            output, _ = process.communicate()
+            if process.returncode == 0:
+                self.completed += 1
+            elif self.running:
+                self.failed += 1
+                print(output[-1000:])
+
+    def stop(self) -> None:
+        self.running = False
+        self.join(timeout=120)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 60, int(sys.argv[2]) if len(sys.argv) > 2 else 200)
