@@ -167,6 +167,8 @@ class ProductionConfig(Config):
 
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
+    # __Host-: the browser refuses the cookie unless it is Secure, for this host only and for the whole site.
+    SESSION_COOKIE_NAME = os.environ.get("SESSION_COOKIE_NAME", "__Host-frontdesk_session")
     PREFERRED_URL_SCHEME = "https"
     LOG_JSON = _env_bool("LOG_JSON", True)
 

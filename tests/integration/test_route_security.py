@@ -113,6 +113,7 @@ def test_production_sends_hsts_and_secure_cookies(monkeypatch, db_url):
     response = client.get("/admin/login", base_url="https://portal.example")
     assert "max-age=" in response.headers["Strict-Transport-Security"]
     cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("__Host-frontdesk_session=") and "Domain" not in cookie and "Path=/" in cookie
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert "Strict-Transport-Security" in client.get("/missing", base_url="https://portal.example").headers
 

@@ -80,3 +80,50 @@ def test_a_crashed_holder_loses_its_lease_and_its_run_at_once(app, db, integrati
     assert "Interrupted" in db.session.get(SyncRun, orphan.id).message
     assert leases.acquire(lease_name(integration.id), "sync:elsewhere:1:x", timedelta(minutes=5))
     assert fresh.status == "queued"
+
+
+def test_two_scheduler_processes_run_each_sync_and_action_once(app, db, db_url, emulator, catalogue, tmp_path):
+    """Two scheduler processes tick at the same moment on PostgreSQL: one sync run, and each action exactly once."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    import pytest
+
+    if not db_url.startswith("postgresql"):
+        pytest.skip("two processes writing at once need PostgreSQL; SQLite serialises the whole database")
+    from portal import signals, tickets
+    from portal.directory.sync import start_run
+    from portal.models import ActionRun, Requester
+    from portal.workflows import admin_service
+    from tests.conftest import install_integration
+
+    integration = install_integration(app, emulator)
+    start_run(integration, "full", "manual")
+    jobs.run_queued_syncs(app)
+    db.session.execute(sa.update(type(integration)).values(last_sync_at=datetime.now(UTC) - timedelta(days=1)))
+    db.session.commit()  # due again, for both schedulers at once
+    app.config["ACTION_KICK"] = "none"
+    admin_service.save(None, "unlock", [catalogue["Account locked out"].id], True,
+                       [{"integration_id": integration.id, "action": "unlock", "target": "requester"}], actor=signals.SYSTEM)
+    people = db.session.scalars(sa.select(Requester).where(Requester.status == "active").limit(6)).all()
+    for person in people:
+        tickets.create(person, catalogue["Account locked out"].id, "Locked out", "")
+    go = tmp_path / "go"
+    env = dict(os.environ, TICK_DATABASE_URL=db_url, TICK_ENCRYPTION_KEY=app.config["ENCRYPTION_KEY"], TICK_GO=str(go),
+               TICK_AUTHORITY=app.config["ENTRA_AUTHORITY_HOST"], TICK_GRAPH=app.config["GRAPH_ENDPOINT"],
+               TICK_CA=app.config["ENTRA_CA_BUNDLE"])
+    db.session.remove()
+    procs = [subprocess.Popen([sys.executable, "-m", "tests.scheduler_tick"], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    go.touch()
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [o[1][-1500:] for o in outputs]
+    ticks = [json.loads(o[0].strip().splitlines()[-1]) for o in outputs]
+    assert sum(t["queued"] for t in ticks) == 1 and sum(t["synced"] for t in ticks) == 1, ticks
+    assert sum(t["actions"] for t in ticks) == len(people), ticks
+    runs = db.session.scalars(sa.select(SyncRun).order_by(SyncRun.id)).all()
+    assert [r.status for r in runs] == ["succeeded", "succeeded"] and runs[1].trigger == "scheduler"
+    actions = db.session.scalars(sa.select(ActionRun)).all()
+    assert len(actions) == len(people) and all(a.status == "succeeded" and a.attempts == 1 for a in actions)

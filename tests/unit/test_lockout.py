@@ -75,3 +75,15 @@ def test_lock_never_exceeds_the_maximum(gaps):
         now += timedelta(seconds=gap)
         if register_failure(account, now, POLICY):
             assert account.locked_until - now <= POLICY.maximum
+
+
+def test_json_log_lines_cannot_be_forged_with_newlines():
+    """Log injection: a value with a newline and a fake JSON record stays inside one JSON line."""
+    import json
+    import logging
+
+    from portal.logging_setup import JsonFormatter
+
+    record = logging.LogRecord("portal", logging.INFO, __file__, 1, "user said %s", ('x\n{"level": "ERROR"}',), None)
+    line = JsonFormatter().format(record)
+    assert "\n" not in line and json.loads(line)["msg"] == 'user said x\n{"level": "ERROR"}'
