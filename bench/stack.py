@@ -11,13 +11,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
 from pathlib import Path
 
 import requests
 import sqlalchemy as sa
 
-from bench.sync_bench import _start_emulator, logging_quiet
+from bench.sync_bench import _start_emulator, install_fresh, logging_quiet
 from config import TestingConfig, database_url
 from emulator.client import CASession
 
@@ -67,10 +66,8 @@ class Stack:
 
     def _prepare_database(self) -> int:
         """Empty database, migrations, the Marketplace install and a full sync of every user."""
-        from flask_migrate import upgrade
-
         from emulator.client import EmulatorClient
-        from portal import integrations, signals
+        from portal import integrations
         from portal.directory.sync import SyncEngine, start_run
         from portal.extensions import db
 
@@ -81,16 +78,7 @@ class Stack:
         app = self.app()
         logging_quiet()
         with app.app_context():
-            if db.engine.dialect.name == "postgresql":
-                with db.engine.begin() as conn:
-                    conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-            upgrade()
-            emu = EmulatorClient(self.info)
-            creds = emu.app()
-            settings = integrations.MicrosoftSettings.from_config(app.config)
-            form = integrations.InstallForm("Contoso", emu.tenant_id, creds["client_id"], creds["client_secret"],
-                                            date.today() + timedelta(days=90))
-            item = integrations.install(form, settings, actor=signals.SYSTEM)
+            item, _, settings = install_fresh(app, EmulatorClient(self.info), "Contoso")
             SyncEngine(item, integrations.graph_for(item, settings), threshold_percent=50).execute(
                 start_run(item, "full", "cli"))
             integration_id = item.id

@@ -26,7 +26,7 @@ def peak_rss_mb() -> float:
 
 def main(users: int, db_url: str | None) -> None:
     from emulator.client import EmulatorClient
-    from portal import create_app, integrations, signals
+    from portal import create_app, integrations
     from portal.directory import mapping as fieldmap
     from portal.directory.sync import SyncEngine, start_run
     from portal.extensions import db
@@ -41,16 +41,7 @@ def main(users: int, db_url: str | None) -> None:
                      ENTRA_CA_BUNDLE=info["ca_file"])
     logging_quiet()
     with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as conn:
-                conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        from flask_migrate import upgrade
-
-        upgrade()
-        creds = emu.app()
-        settings = integrations.MicrosoftSettings.from_config(app.config)
-        item = integrations.install(integrations.InstallForm("Bench", emu.tenant_id, creds["client_id"], creds["client_secret"],
-                                                             date.today() + timedelta(days=90)), settings, actor=signals.SYSTEM)
+        item, creds, settings = install_fresh(app, emu, "Bench")
         select = fieldmap.select_for(fieldmap.default_mapping())
 
         def run(mode):
@@ -86,6 +77,24 @@ def main(users: int, db_url: str | None) -> None:
     print(f"peak RSS of the sync process: {rss_full:.0f} MB (after start-up, before the sync: {rss_before:.0f} MB)")
     print(f"delta after 1% changed: {delta_time:.2f} s, updated {delta['updated']} -> {delta_time / full_time:.1%} of the full sync")
     print(f"no-change delta: {noop_time:.2f} s, requester rows written: {len(writes)}")
+
+
+def install_fresh(app, emu, name: str):
+    """In an app context: an empty schema, the migrations, and the Marketplace install with the emulator's app."""
+    from flask_migrate import upgrade
+
+    from portal import integrations, signals
+    from portal.extensions import db
+
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    upgrade()
+    creds = emu.app()
+    settings = integrations.MicrosoftSettings.from_config(app.config)
+    form = integrations.InstallForm(name, emu.tenant_id, creds["client_id"], creds["client_secret"],
+                                    date.today() + timedelta(days=90))
+    return integrations.install(form, settings, actor=signals.SYSTEM), creds, settings
 
 
 def _start_emulator(users: int):

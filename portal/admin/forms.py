@@ -6,6 +6,16 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange
 from portal.entra.cloud import choices as cloud_choices
 
 
+class SmallIntegerField(IntegerField):
+    """An integer field that refuses absurdly long input before WTForms' range check overflows on it."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and len(str(valuelist[0]).strip()) > 9:
+            self.data = None
+            raise ValueError(self.gettext("Enter a smaller number."))
+        super().process_formdata(valuelist)
+
+
 class AdminLoginForm(FlaskForm):
     """Email and password for a local admin."""
 
@@ -17,20 +27,20 @@ class AdminLoginForm(FlaskForm):
 class PolicyForm(FlaskForm):
     """Session, lockout, sync and retention policy."""
 
-    lockout_threshold = IntegerField("Failed sign-ins before lockout", validators=[NumberRange(3, 50)])
-    lockout_window_minutes = IntegerField("Counting window (minutes)", validators=[NumberRange(1, 1440)])
-    lockout_base_minutes = IntegerField("First lockout (minutes)", validators=[NumberRange(1, 1440)])
-    lockout_max_minutes = IntegerField("Longest lockout (minutes)", validators=[NumberRange(1, 10080)])
-    session_idle_minutes = IntegerField("Idle timeout (minutes)", validators=[NumberRange(5, 1440)])
-    session_absolute_hours = IntegerField("Absolute session lifetime (hours)", validators=[NumberRange(1, 72)])
-    session_max_devices = IntegerField("Devices per requester", validators=[NumberRange(1, 50)])
+    lockout_threshold = SmallIntegerField("Failed sign-ins before lockout", validators=[NumberRange(3, 50)])
+    lockout_window_minutes = SmallIntegerField("Counting window (minutes)", validators=[NumberRange(1, 1440)])
+    lockout_base_minutes = SmallIntegerField("First lockout (minutes)", validators=[NumberRange(1, 1440)])
+    lockout_max_minutes = SmallIntegerField("Longest lockout (minutes)", validators=[NumberRange(1, 10080)])
+    session_idle_minutes = SmallIntegerField("Idle timeout (minutes)", validators=[NumberRange(5, 1440)])
+    session_absolute_hours = SmallIntegerField("Absolute session lifetime (hours)", validators=[NumberRange(1, 72)])
+    session_max_devices = SmallIntegerField("Devices per requester", validators=[NumberRange(1, 50)])
     session_limit_mode = SelectField("At the device limit", choices=[
         ("end_oldest", "End the oldest session"), ("refuse", "Refuse the new sign-in")])
-    sync_interval_minutes = IntegerField("Sync interval (minutes)", validators=[NumberRange(5, 1440)])
-    sync_deactivation_threshold_percent = IntegerField(
+    sync_interval_minutes = SmallIntegerField("Sync interval (minutes)", validators=[NumberRange(5, 1440)])
+    sync_deactivation_threshold_percent = SmallIntegerField(
         "Stop a sync that would deactivate more than (% of active requesters)", validators=[NumberRange(1, 100)])
-    audit_retention_days = IntegerField("Keep audit events (days)", validators=[NumberRange(30, 3650)])
-    device_history_days = IntegerField("Keep device history (days)", validators=[NumberRange(7, 3650)])
+    audit_retention_days = SmallIntegerField("Keep audit events (days)", validators=[NumberRange(30, 3650)])
+    device_history_days = SmallIntegerField("Keep device history (days)", validators=[NumberRange(7, 3650)])
     submit = SubmitField("Save settings")
 
 
