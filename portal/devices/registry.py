@@ -113,6 +113,17 @@ def register(principal, sid: str, user_agent: str | None, ip: str | None, policy
     return device, ended
 
 
+def preload(device_id) -> DeviceSession | None:
+    """Load a device session with its requester or admin in one query, into the session's identity map.
+
+    The identity map holds objects weakly: the caller keeps the returned device for the rest of the request.
+    """
+    if not isinstance(device_id, int):
+        return None
+    return db.session.get(DeviceSession, device_id, options=[sa.orm.joinedload(DeviceSession.requester),
+                                                              sa.orm.joinedload(DeviceSession.admin)])
+
+
 def check(device_id: int | None, sid: str, policy: SessionPolicy) -> tuple[DeviceSession | None, str | None]:
     """Is this request's device session still valid? Returns (device, None) or (None, reason). Touches at most once a minute."""
     device = db.session.get(DeviceSession, device_id) if device_id else None

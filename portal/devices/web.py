@@ -1,7 +1,7 @@
 """The request side of device sessions: start one at sign-in, check it on every request, end it at sign-out."""
 from datetime import UTC, datetime
 
-from flask import flash, jsonify, redirect, request, session, url_for
+from flask import flash, g, jsonify, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
 from portal import policy, signals
@@ -52,6 +52,8 @@ def guard():
     """Refuse a request whose device session was revoked or expired, on every worker, and say why."""
     if request.endpoint in (None, "static") or "device_id" not in session:
         return None
+    # Device and person in one query; the person's loader and the check below find both in the identity map.
+    g.device = registry.preload(session.get("device_id"))
     if current_user.is_authenticated:
         device, reason = registry.check(session.get("device_id"), session.sid, session_policy())
         if device is not None:
