@@ -22,23 +22,27 @@ def main(rounds: int, users: int, db_url: str) -> None:
     rng = random.Random(20261126)
     with Stack(users, db_url, None, start_web=False) as stack:
         clean = table(stack)
-        began = time.perf_counter()
-        reset(stack)
-        if run_to_end(stack) != 0:
-            raise SystemExit("the clean full sync failed")
-        clean_seconds = time.perf_counter() - began
-        if table(stack) != clean:
-            raise SystemExit("two clean full syncs of the same tenant disagree")
+        timings = []
+        for _ in range(2):  # the second timing is the one to aim kills at (the first warms caches)
+            reset(stack)
+            began = time.perf_counter()
+            if run_to_end(stack) != 0:
+                raise SystemExit("the clean full sync failed")
+            timings.append(time.perf_counter() - began)
+            if table(stack) != clean:
+                raise SystemExit("two clean full syncs of the same tenant disagree")
+        clean_seconds = min(timings)
         print(f"clean full sync of {len(clean)} users: {clean_seconds:.1f} s")
         failures = 0
         for number in range(1, rounds + 1):
             reset(stack)
+            last_run = latest_run_id(stack)
             process = stack.flask("sync", "run", "--full", "--integration", str(stack.integration_id))
             wait = rng.uniform(0.1, 0.85) * clean_seconds
             time.sleep(wait)
             process.send_signal(signal.SIGKILL)
             process.wait()
-            partial, link, duplicates, finished = state(stack)
+            partial, link, duplicates, finished = state(stack, after_run=last_run)
             restarted = time.perf_counter()
             code = run_to_end(stack)
             restart_seconds = time.perf_counter() - restarted
@@ -71,14 +75,20 @@ def reset(stack: Stack) -> None:
         conn.execute(sa.text("UPDATE integrations SET delta_link = NULL, last_sync_at = NULL"))
 
 
-def state(stack: Stack) -> tuple[int, str | None, int, bool]:
-    """Rows committed, the cursor, duplicate requesters, and whether the killed run had finished."""
+def latest_run_id(stack: Stack) -> int:
+    with engine(stack).connect() as conn:
+        return conn.execute(sa.text("SELECT coalesce(max(id), 0) FROM sync_runs")).scalar()
+
+
+def state(stack: Stack, after_run: int) -> tuple[int, str | None, int, bool]:
+    """Rows committed, the cursor, duplicate requesters, and whether the killed run (newer than after_run) finished."""
     with engine(stack).connect() as conn:
         count = conn.execute(sa.text("SELECT count(*) FROM requesters")).scalar()
         distinct = conn.execute(sa.text("SELECT count(DISTINCT entra_object_id) FROM requesters")).scalar()
         link = conn.execute(sa.text("SELECT delta_link FROM integrations")).scalar()
-        last = conn.execute(sa.text("SELECT status FROM sync_runs ORDER BY id DESC LIMIT 1")).scalar()
-    return count, link, count - distinct, last == "succeeded"
+        status = conn.execute(sa.text("SELECT status FROM sync_runs WHERE id > :after ORDER BY id LIMIT 1"),
+                              {"after": after_run}).scalar()
+    return count, link, count - distinct, status == "succeeded"
 
 
 def table(stack: Stack) -> list[tuple]:
