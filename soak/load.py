@@ -12,6 +12,9 @@ import sys
 import threading
 import time
 
+import requests
+from markupsafe import escape
+
 from bench.stack import Stack
 
 PAGES = ("/home", "/profile", "/devices", "/tickets/new")
@@ -33,29 +36,39 @@ def main(seconds: int, count: int) -> None:
     leaks = sum(1 for r in results if r[2])
     print(f"{len(results)} requests in {seconds} s: {len(results) / seconds:.0f} req/s with {WORKERS} workers; "
           f"p50 {statistics.median(latencies) * 1000:.0f} ms, p99 {latencies[int(len(latencies) * 0.99)] * 1000:.0f} ms")
-    print(f"5xx: {errors}; other non-2xx: {sum(1 for r in results if 300 <= r[1] < 500)}; responses naming the wrong "
-          f"requester or not their own: {leaks}")
+    print(f"5xx or no answer: {errors}; other non-2xx: {sum(1 for r in results if 300 <= r[1] < 500)}; responses "
+          f"naming the wrong requester or not their own: {leaks}; GETs retried on a closed keep-alive connection: "
+          f"{sum(r[3] for r in results)}")
+    for example in LEAK_EXAMPLES:
+        print("  leak example:", example)
     print(f"full syncs completed during the soak: {syncs.completed}, failed: {syncs.failed}")
     sys.exit(1 if errors or leaks or syncs.failed else 0)
 
 
 def browse(stack: Stack, sessions: list, seconds: int) -> list:
-    """Each worker owns every WORKERS-th session, so no requests.Session is shared between threads."""
+    """Each worker owns every WORKERS-th session, so no requests.Session is shared between threads.
+
+    A GET on a keep-alive connection the server has just closed (worker recycling, keep-alive timeout) is
+    retried once, as browsers do; the retries are counted.
+    """
     results, lock = [], threading.Lock()
-    names = [name for name, _ in sessions]
+    names = [str(escape(name)) for name, _ in sessions]  # as Jinja renders them
     deadline = time.monotonic() + seconds
 
     def worker(index: int) -> None:
         rng, mine, local = random.Random(index), sessions[index::WORKERS], []
         while time.monotonic() < deadline:
             name, session = rng.choice(mine)
+            name = str(escape(name))
             started = time.perf_counter()
-            response = session.get(f"{stack.base}{rng.choice(PAGES)}", allow_redirects=False)
+            response, retried = fetch(session, f"{stack.base}{rng.choice(PAGES)}")
             elapsed = time.perf_counter() - started
-            body = response.text
-            wrong = name not in body or any(other in body for other in names if other != name and other not in name)
-            local.append((elapsed, response.status_code, response.status_code == 200 and wrong or
-                          response.status_code != 200))
+            body = response.text if response is not None else ""
+            others = [other for other in names if other != name and other not in name and other in body]
+            leaked = response is not None and response.status_code == 200 and (name not in body or bool(others))
+            if leaked and len(LEAK_EXAMPLES) < 3:
+                LEAK_EXAMPLES.append((name, others[:2], response.url))
+            local.append((elapsed, response.status_code if response is not None else 599, leaked, retried))
         with lock:
             results.extend(local)
 
@@ -63,6 +76,19 @@ def browse(stack: Stack, sessions: list, seconds: int) -> list:
     [t.start() for t in threads]
     [t.join() for t in threads]
     return results
+
+
+LEAK_EXAMPLES: list = []
+
+
+def fetch(session, url):
+    """GET once, and once more if the server had closed the kept-alive connection; None if both failed."""
+    for attempt in range(2):
+        try:
+            return session.get(url, allow_redirects=False, timeout=30), attempt
+        except requests.ConnectionError:
+            continue
+    return None, 1
 
 
 class SyncLoop(threading.Thread):
