@@ -127,16 +127,19 @@ class Stack:
     # -- people ------------------------------------------------------------------------------
     def usernames(self, count: int) -> list[str]:
         """UPNs of the first `count` enabled members, read from the synced requesters."""
-        return [upn for upn, _ in self.people(count)]
+        return [person[0] for person in self.people(count)]
 
-    def people(self, count: int) -> list[tuple[str, str]]:
-        """(UPN, display name) of the first `count` enabled members without directory roles."""
+    def people(self, count: int) -> list[tuple[str, str, str | None]]:
+        """(UPN, display name, manager's display name) of the first `count` enabled members without roles."""
         from portal.extensions import db
         from portal.models import Requester
 
+        manager = sa.orm.aliased(Requester)
         with self.app().app_context():
-            rows = db.session.execute(sa.select(Requester.user_principal_name, Requester.display_name).where(
-                Requester.status == "active", Requester.user_type == "Member").order_by(Requester.id)
+            rows = db.session.execute(
+                sa.select(Requester.user_principal_name, Requester.display_name, manager.display_name)
+                .outerjoin(manager, manager.id == Requester.manager_id)
+                .where(Requester.status == "active", Requester.user_type == "Member").order_by(Requester.id)
                 .offset(1).limit(count)).all()  # the first user is the tenant's Global Administrator
             db.engine.dispose()
         return [tuple(r) for r in rows]

@@ -2,7 +2,7 @@
 
 Every requester signs in for real (portal → emulator → callback). Then worker threads, each owning a share of the
 sessions, fetch pages for 60 s; every response must be 2xx and must name its own requester and no other of the
-200. A full sync runs again and again in a `flask sync run` process the whole time. Prints throughput, p50/p99,
+200 (except the requester's own manager, whom the profile page shows as "Reports to"). A full sync runs again and again in a `flask sync run` process the whole time. Prints throughput, p50/p99,
 5xx and leak counts, and syncs completed; exits 1 if any 5xx or leak was seen.
 Run: .venv/bin/python -m soak.load [SECONDS] [REQUESTERS]   (make soak)
 """
@@ -25,7 +25,7 @@ def main(seconds: int, count: int) -> None:
     with Stack(5000, "postgresql://postgres@127.0.0.1:5432/postgres", "redis://127.0.0.1:6379/3") as stack:
         people = stack.people(count)
         began = time.perf_counter()
-        sessions = [(name, stack.sign_in(upn)) for upn, name in people]
+        sessions = [(name, manager, stack.sign_in(upn)) for upn, name, manager in people]
         print(f"{len(sessions)} requesters signed in through the emulator in {time.perf_counter() - began:.0f} s")
         syncs = SyncLoop(stack)
         syncs.start()
@@ -52,19 +52,20 @@ def browse(stack: Stack, sessions: list, seconds: int) -> list:
     retried once, as browsers do; the retries are counted.
     """
     results, lock = [], threading.Lock()
-    names = [str(escape(name)) for name, _ in sessions]  # as Jinja renders them
+    names = [str(escape(name)) for name, _, _ in sessions]  # as Jinja renders them
     deadline = time.monotonic() + seconds
 
     def worker(index: int) -> None:
         rng, mine, local = random.Random(index), sessions[index::WORKERS], []
         while time.monotonic() < deadline:
-            name, session = rng.choice(mine)
-            name = str(escape(name))
+            name, manager, session = rng.choice(mine)
+            name, allowed = str(escape(name)), {str(escape(name)), str(escape(manager or ""))}  # profile shows the manager
             started = time.perf_counter()
             response, retried = fetch(session, f"{stack.base}{rng.choice(PAGES)}")
             elapsed = time.perf_counter() - started
             body = response.text if response is not None else ""
-            others = [other for other in names if other != name and other not in name and other in body]
+            others = [other for other in names if other not in allowed and not any(other in a for a in allowed)
+                      and other in body]
             leaked = response is not None and response.status_code == 200 and (name not in body or bool(others))
             if leaked and len(LEAK_EXAMPLES) < 3:
                 LEAK_EXAMPLES.append((name, others[:2], response.url))
