@@ -257,10 +257,11 @@ class SyncEngine:
             merged = {name: values.get(name) for name in REQUESTER_FIELDS}
             enabled, user_type = item.get("accountEnabled"), item.get("userType")
         enabled = enabled is not False  # missing means enabled, as Graph omits nothing it was asked for
+        user_type = fieldmap.as_text(user_type, 20)  # junk types and unstorable text become None
         merged["display_name"] = merged.get("display_name") or merged.get("user_principal_name") or merged.get("email") or ""
         digest = fieldmap.content_hash({k: merged[k] for k in REQUESTER_FIELDS}, enabled, user_type)
         status = "active" if enabled else "disabled"
-        record = dict(merged, account_enabled=enabled, user_type=user_type if isinstance(user_type, str) else None,
+        record = dict(merged, account_enabled=enabled, user_type=user_type,
                       status=status, content_hash=digest, last_synced_at=now, updated_at=now)
         if row is None:
             record.update(integration_id=self.integration.id, entra_object_id=item["id"], created_at=now,
