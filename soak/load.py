@@ -3,7 +3,7 @@
 Every requester signs in for real (portal → emulator → callback). Then worker threads, each owning a share of the
 sessions, fetch pages for 60 s; every response must be 2xx and must name its own requester and no other of the
 200 (except the requester's own manager, whom the profile page shows as "Reports to"). A full sync runs again and again in a `flask sync run` process the whole time. Prints throughput, p50/p99,
-5xx and leak counts, and syncs completed; exits 1 if any 5xx or leak was seen.
+5xx, redirect and leak counts, and syncs completed; exits 1 if any 5xx, lost session or leak was seen.
 Run: .venv/bin/python -m soak.load [SECONDS] [REQUESTERS]   (make soak)
 """
 import random
@@ -33,16 +33,17 @@ def main(seconds: int, count: int) -> None:
         syncs.stop()
     latencies = sorted(r[0] for r in results)
     errors = sum(1 for r in results if r[1] >= 500)
+    others = sum(1 for r in results if 300 <= r[1] < 500)  # a redirect here means a session was lost
     leaks = sum(1 for r in results if r[2])
     print(f"{len(results)} requests in {seconds} s: {len(results) / seconds:.0f} req/s with {WORKERS} workers; "
           f"p50 {statistics.median(latencies) * 1000:.0f} ms, p99 {latencies[int(len(latencies) * 0.99)] * 1000:.0f} ms")
-    print(f"5xx or no answer: {errors}; other non-2xx: {sum(1 for r in results if 300 <= r[1] < 500)}; responses "
+    print(f"5xx or no answer: {errors}; other non-2xx: {others}; responses "
           f"naming the wrong requester or not their own: {leaks}; GETs retried on a closed keep-alive connection: "
           f"{sum(r[3] for r in results)}")
     for example in LEAK_EXAMPLES:
         print("  leak example:", example)
     print(f"full syncs completed during the soak: {syncs.completed}, failed: {syncs.failed}")
-    sys.exit(1 if errors or leaks or syncs.failed else 0)
+    sys.exit(1 if errors or others or leaks or syncs.failed else 0)
 
 
 def browse(stack: Stack, sessions: list, seconds: int) -> list:
