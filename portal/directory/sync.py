@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from portal import leases, signals
 from portal.directory import mapping as fieldmap
@@ -50,7 +51,11 @@ def start_run(integration: Integration, mode: str, trigger: str) -> SyncRun:
         raise Conflict(f"A sync is already queued or running for {integration.name} (run {busy}).")
     run = SyncRun(integration_id=integration.id, mode=mode, trigger=trigger, status="queued")
     db.session.add(run)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError as exc:  # another process queued one between our check and our insert
+        db.session.rollback()
+        raise Conflict(f"A sync is already queued or running for {integration.name}.") from exc
     return run
 
 

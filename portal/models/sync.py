@@ -12,6 +12,11 @@ class SyncRun(db.Model):
     """Progress is committed page by page so the admin can watch a long run."""
 
     __tablename__ = "sync_runs"
+    # At most one queued or running run per integration, enforced by the database: two processes that both
+    # saw "nothing running" cannot both queue one (the second insert fails and is reported as a conflict).
+    __table_args__ = (sa.Index("uq_sync_runs_one_active", "integration_id", unique=True,
+                               postgresql_where=sa.text("status IN ('queued', 'running')"),
+                               sqlite_where=sa.text("status IN ('queued', 'running')")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     integration_id: Mapped[int] = mapped_column(sa.ForeignKey("integrations.id"), index=True)

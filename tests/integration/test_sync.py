@@ -261,3 +261,17 @@ def test_two_concurrent_triggers_run_once(app, db, synced, db_url):
         t.join(120)
     assert sorted(outcomes) == ["refused", "succeeded"]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SyncRun).where(SyncRun.status == "succeeded")) == 1
+
+
+def test_the_database_refuses_a_second_active_run(app, db, synced):
+    """Two processes that both saw nothing running cannot both queue: the partial unique index refuses the second."""
+    from sqlalchemy.exc import IntegrityError
+
+    db.session.add(SyncRun(integration_id=synced.id, mode="delta", trigger="scheduler", status="queued"))
+    db.session.commit()
+    db.session.add(SyncRun(integration_id=synced.id, mode="full", trigger="manual", status="running"))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+    db.session.add(SyncRun(integration_id=synced.id, mode="full", trigger="manual", status="succeeded"))
+    db.session.commit()  # finished runs are history: any number of them
