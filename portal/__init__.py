@@ -5,6 +5,8 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from portal.models._types import MAX_ID
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -12,7 +14,7 @@ class DatabaseId(IntegerConverter):
     """`<int:...>` in routes: ids above what the database holds are a 404, not an overflow deep in a query."""
 
     def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", 2 ** 31 - 1)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(url_map, *args, **kwargs)
 
 

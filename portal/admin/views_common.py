@@ -3,6 +3,7 @@ from flask import current_app
 from flask_login import current_user
 
 from portal import integrations, jobs, signals
+from portal.models._types import MAX_ID
 
 
 def actor() -> signals.Principal:
@@ -27,6 +28,6 @@ def kick_sync() -> None:
 def bounded_int(value: str) -> int:
     """For request.args.get(type=...): a number a database column can hold; anything else counts as absent."""
     number = int(value)  # ValueError (junk, "²", "1e9") makes werkzeug return the default
-    if not 0 <= number < 2 ** 31:
+    if not 0 <= number <= MAX_ID:
         raise ValueError("out of range")
     return number

@@ -184,15 +184,15 @@ def apply(user: dict, mapping: dict, partial: bool = False) -> dict:
 def _manager_id(user: dict) -> str | None:
     manager = user.get("manager")
     if isinstance(manager, dict):
-        return _object_id(manager.get("id"))
+        return object_id(manager.get("id"))
     delta = user.get("manager@delta")
     if isinstance(delta, list):
-        live = [m for m in delta if isinstance(m, dict) and "@removed" not in m and _object_id(m.get("id"))]
-        return _object_id(live[0]["id"]) if live else None
+        live = [m for m in delta if isinstance(m, dict) and "@removed" not in m and object_id(m.get("id"))]
+        return object_id(live[0]["id"]) if live else None
     return None
 
 
-def _object_id(value) -> str | None:
+def object_id(value) -> str | None:
     """A Graph object id (a GUID: printable ASCII, at most 36 characters), or None."""
     ok = isinstance(value, str) and 0 < len(value) <= 36 and value.isascii() and value.isprintable()
     return value if ok else None

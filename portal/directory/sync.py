@@ -196,7 +196,7 @@ class SyncEngine:
         valid, seen = {}, set()
         for item in items:
             oid = item.get("id") if isinstance(item, dict) else None
-            if not _valid_id(oid):
+            if fieldmap.object_id(oid) is None:
                 self._error(None, "A user without a valid id was skipped.")
                 continue
             if not partial and (oid in seen or (seen_before and oid in seen_before)):
@@ -371,10 +371,6 @@ class SyncEngine:
 def _now() -> datetime:
     return datetime.now(UTC)
 
-
-def _valid_id(oid) -> bool:
-    """Graph object ids are GUIDs: printable ASCII, at most 36 characters."""
-    return isinstance(oid, str) and 0 < len(oid) <= 36 and oid.isascii() and oid.isprintable()
 
 
 def _actor(run: SyncRun) -> signals.Principal:

@@ -5,6 +5,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import TypeDecorator
 
+# The largest id an INTEGER primary key holds (PostgreSQL); larger ids from URLs or forms are refused early.
+MAX_ID = 2 ** 31 - 1
+
 
 def utcnow() -> datetime:
     """Timezone-aware now, so comparisons never mix naive and aware datetimes."""

@@ -4,6 +4,7 @@ from portal.entra import permissions
 from portal.errors import ValidationError
 from portal.extensions import db
 from portal.models import Integration, Workflow, WorkflowStep
+from portal.models._types import MAX_ID
 from portal.workflows.engine import ACTIONS, TARGETS
 
 
@@ -49,7 +50,7 @@ def as_id(value) -> int | None:
     if not (text.isascii() and text.isdigit()) or len(text) > 10:
         return None
     number = int(text)
-    return number if 0 < number < 2 ** 31 else None
+    return number if 0 < number <= MAX_ID else None
 
 
 def _check_step(step: dict) -> str | None:

@@ -31,15 +31,22 @@ def _raise(page, category, subject, about=None):
     page.get_by_role("button", name="Raise ticket").click()
 
 
-def test_locked_out_ticket_shows_the_unlock_on_the_timeline(portal_server, page, app, synced, catalogue, new_user,
-                                                             emulator, shots_dir):
-    """Journey 2: sign in with Microsoft, raise 'Account locked out', see the workflow's result."""
-    _workflow(synced, catalogue, "Account locked out", "unlock")
+def _new_user_raises(page, portal_server, app, synced, catalogue, new_user, category, action, description):
+    """A workflow on `category`, a fresh synced Microsoft user signed in, and their ticket raised; returns the user."""
+    _workflow(synced, catalogue, category, action)
     user = new_user()
     _sync(app, synced)
     microsoft_sign_in(page, portal_server, user["userPrincipalName"], "Start-Password-1")
     page.wait_for_url(portal_server + "/home")
-    _raise(page, "Account locked out", "I keep getting locked out")
+    _raise(page, category, description)
+    return user
+
+
+def test_locked_out_ticket_shows_the_unlock_on_the_timeline(portal_server, page, app, synced, catalogue, new_user,
+                                                             emulator, shots_dir):
+    """Journey 2: sign in with Microsoft, raise 'Account locked out', see the workflow's result."""
+    _new_user_raises(page, portal_server, app, synced, catalogue, new_user, "Account locked out", "unlock",
+                     "I keep getting locked out")
     expect(page.locator("#timeline")).to_contain_text("Your account is unlocked. You can sign in again.")
     expect(page.get_by_text("Ticket raised: Account locked out.")).to_be_visible()
     assert_accessible(page)
@@ -80,12 +87,8 @@ def test_leaver_ticket_ends_the_session_and_blocks_sign_in(portal_server, browse
 def test_password_reset_mail_and_forced_change(portal_server, page, app, synced, catalogue, new_user, emulator,
                                                mailbox, shots_dir):
     """Journey 7: the reset mail reaches the SMTP server; the next Microsoft sign-in demands a new password."""
-    _workflow(synced, catalogue, "Reset my password", "force_password_reset")
-    user = new_user()
-    _sync(app, synced)
-    microsoft_sign_in(page, portal_server, user["userPrincipalName"], "Start-Password-1")
-    page.wait_for_url(portal_server + "/home")
-    _raise(page, "Reset my password", "Please reset my password")
+    user = _new_user_raises(page, portal_server, app, synced, catalogue, new_user, "Reset my password",
+                            "force_password_reset", "Please reset my password")
     page.wait_for_url(re.compile(r"/login"))  # the reset ended this session too
     assert len(mailbox) == 1
     body = next(p for p in mailbox[0].walk() if p.get_content_type() == "text/plain").get_payload(decode=True).decode()
