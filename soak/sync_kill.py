@@ -10,6 +10,7 @@ import random
 import signal
 import sys
 import time
+from functools import lru_cache
 
 import sqlalchemy as sa
 
@@ -100,13 +101,14 @@ def table(stack: Stack) -> list[tuple]:
             f"SELECT {', '.join(FIELDS)} FROM requesters ORDER BY entra_object_id"))]  # noqa: S608 (fixed names)
 
 
-_engines: dict = {}
-
-
 def engine(stack: Stack):
-    if stack.db_url not in _engines:
-        _engines[stack.db_url] = sa.create_engine(stack.db_url)
-    return _engines[stack.db_url]
+    return _engine(stack.db_url)
+
+
+@lru_cache
+def _engine(url: str):
+    """One engine per database for the whole soak."""
+    return sa.create_engine(url)
 
 
 if __name__ == "__main__":
