@@ -67,9 +67,9 @@ class Stack:
     def _prepare_database(self) -> int:
         """Empty database, migrations, the Marketplace install and a full sync of every user."""
         from emulator.client import EmulatorClient
-        from portal import integrations
+        from portal.database import db
         from portal.directory.sync import SyncEngine, start_run
-        from portal.extensions import db
+        from portal.entra import clients
 
         if self.redis_url:
             import redis
@@ -79,7 +79,7 @@ class Stack:
         logging_quiet()
         with app.app_context():
             item, _, settings = install_fresh(app, EmulatorClient(self.info), "Contoso")
-            SyncEngine(item, integrations.graph_for(item, settings), threshold_percent=50).execute(
+            SyncEngine(item, clients.graph_for(item, settings), threshold_percent=50).execute(
                 start_run(item, "full", "cli"))
             integration_id = item.id
             db.session.remove()
@@ -131,7 +131,7 @@ class Stack:
 
     def people(self, count: int) -> list[tuple[str, str, str | None]]:
         """(UPN, display name, manager's display name) of the first `count` enabled members without roles."""
-        from portal.extensions import db
+        from portal.database import db
         from portal.models import Requester
 
         manager = sa.orm.aliased(Requester)

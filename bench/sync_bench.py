@@ -26,10 +26,11 @@ def peak_rss_mb() -> float:
 
 def main(users: int, db_url: str | None) -> None:
     from emulator.client import EmulatorClient
-    from portal import create_app, integrations
+    from portal import create_app
+    from portal.database import db
     from portal.directory import mapping as fieldmap
     from portal.directory.sync import SyncEngine, start_run
-    from portal.extensions import db
+    from portal.entra import clients
     from portal.models import Requester
 
     # The emulator runs in its own process, so this process's peak RSS is the sync's own.
@@ -46,7 +47,7 @@ def main(users: int, db_url: str | None) -> None:
 
         def run(mode):
             sync_run = start_run(item, mode, "cli")
-            engine = SyncEngine(item, integrations.graph_for(item, settings), threshold_percent=50)
+            engine = SyncEngine(item, clients.graph_for(item, settings), threshold_percent=50)
             began = time.perf_counter()
             engine.execute(sync_run)
             elapsed = time.perf_counter() - began
@@ -84,14 +85,15 @@ def install_fresh(app, emu, name: str):
     from flask_migrate import upgrade
 
     from portal import integrations, signals
-    from portal.extensions import db
+    from portal.database import db
+    from portal.entra import clients
 
     if db.engine.dialect.name == "postgresql":
         with db.engine.begin() as conn:
             conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     upgrade()
     creds = emu.app()
-    settings = integrations.MicrosoftSettings.from_config(app.config)
+    settings = clients.MicrosoftSettings.from_config(app.config)
     form = integrations.InstallForm(name, emu.tenant_id, creds["client_id"], creds["client_secret"],
                                     date.today() + timedelta(days=90))
     return integrations.install(form, settings, actor=signals.SYSTEM), creds, settings

@@ -6,8 +6,8 @@ from email_validator import EmailNotValidError, validate_email
 
 from portal import signals
 from portal.auth.lockout import LockoutPolicy, is_locked, register_failure, register_success
-from portal.errors import Conflict, PortalError, ValidationError
-from portal.extensions import db
+from portal.database import db
+from portal.exceptions import Conflict, InvalidCredentials, ValidationError
 from portal.models import Admin
 
 MIN_PASSWORD_LENGTH = 12
@@ -15,14 +15,6 @@ INVALID_CREDENTIALS = ("The email address or password is not correct, or the acc
                        "after too many attempts. Try again later, or ask another admin to unlock it.")
 # Verifying against a fixed hash for unknown emails keeps the response time the same (no enumeration).
 _DUMMY = Admin(password_hash="scrypt:32768:8:1$RJ5Nn1F7mE1sAcFt$0f1e4e0b")  # noqa: S106 (matches no password)
-
-
-class InvalidCredentials(PortalError):
-    """Wrong email or password; never says which."""
-
-    status = 401
-    code = "invalid_credentials"
-    title = "Sign-in failed"
 
 
 def normalise_email(email: str) -> str:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import g, has_request_context, request
 
 from portal import signals
-from portal.extensions import db
+from portal.database import db
 from portal.models import AuditEvent
 
 log = logging.getLogger("portal.audit")

@@ -6,7 +6,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from portal import accounts, audit
-from portal.errors import PortalError
+from portal.exceptions import PortalError
 
 admin_cli = AppGroup("admin", help="Local admin accounts.")
 audit_cli = AppGroup("audit", help="The audit log.")

@@ -9,9 +9,10 @@ from flask.cli import AppGroup
 from portal import integrations, policy, signals
 from portal.directory import mapping as fieldmap
 from portal.directory.sync import SyncEngine, start_run
+from portal.entra import clients
 from portal.entra.credentials import EntraError
 from portal.entra.graph import GraphError
-from portal.errors import PortalError
+from portal.exceptions import PortalError
 
 integration_cli = AppGroup("integration", help="Entra ID integrations.")
 mapping_cli = AppGroup("mapping", help="Field mappings.")
@@ -21,7 +22,7 @@ CLI_ACTOR = signals.Principal("system", "cli", "Command line")
 
 
 def _settings():
-    return integrations.MicrosoftSettings.from_config(current_app.config)
+    return clients.MicrosoftSettings.from_config(current_app.config)
 
 
 def _fail(exc: PortalError):
@@ -121,7 +122,7 @@ def sync_run(full, integration_id):
     for item in targets:
         try:
             run = start_run(item, "full" if full else "delta", "cli")
-            engine = SyncEngine(item, integrations.graph_for(item, _settings()),
+            engine = SyncEngine(item, clients.graph_for(item, _settings()),
                                 threshold_percent=policy.get("sync_deactivation_threshold_percent"),
                                 on_page=lambda r: click.echo(f"  page {r.pages}: {r.fetched} users read", err=True))
             engine.execute(run)

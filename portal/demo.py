@@ -15,7 +15,7 @@ from flask.cli import AppGroup
 from werkzeug.serving import run_simple
 
 from portal import accounts
-from portal.extensions import db
+from portal.database import db
 from portal.models import Admin
 
 demo_cli = AppGroup("demo", help="The local demo.")

@@ -4,85 +4,10 @@ import logging
 from flask import Flask, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from portal.extensions import db
+from portal.database import db
+from portal.exceptions import PortalError, SignInFailed
 
 log = logging.getLogger("portal.errors")
-
-
-class PortalError(Exception):
-    """A failure the person can act on; `message` is safe to show, `status` picks the page."""
-
-    status = 400
-    code = "bad_request"
-    title = "Something is not right"
-
-    def __init__(self, message: str, *, code: str | None = None, detail: dict | None = None):
-        super().__init__(message)
-        self.message = message
-        self.code = code or self.code
-        self.detail = detail or {}
-
-
-class ValidationError(PortalError):
-    """Input that cannot be used as given."""
-
-    code = "invalid_input"
-    title = "Please check what you entered"
-
-
-class NotFound(PortalError):
-    """A thing that does not exist, or that this person may not know exists."""
-
-    status = 404
-    code = "not_found"
-    title = "Not found"
-
-
-class Forbidden(PortalError):
-    """Signed in, but not allowed to do this."""
-
-    status = 403
-    code = "forbidden"
-    title = "You do not have access to this page"
-
-
-class Conflict(PortalError):
-    """The action clashes with the current state (already running, already exists)."""
-
-    status = 409
-    code = "conflict"
-    title = "That cannot be done right now"
-
-
-class AccountLocked(PortalError):
-    """Too many failed sign-ins; `until` says when the lock lifts."""
-
-    status = 403
-    code = "account_locked"
-    title = "Account temporarily locked"
-
-    def __init__(self, message: str, *, until=None, **kw):
-        super().__init__(message, **kw)
-        self.until = until
-
-
-class UpstreamUnavailable(PortalError):
-    """Microsoft, the database or another service could not be reached; trying again later may work."""
-
-    status = 503
-    code = "upstream_unavailable"
-    title = "A service we depend on is not answering"
-
-
-class SessionStoreUnavailable(UpstreamUnavailable):
-    """The session store (Redis) is not answering: nobody can be signed in until it is back."""
-
-    code = "session_store_unavailable"
-    title = "Sign-in is unavailable for a moment"
-
-    def __init__(self):
-        super().__init__("Frontdesk cannot reach its session store, so it cannot keep you signed in right now. "
-                         "Nothing was changed. Try again in a minute; if this goes on, tell your IT team.")
 
 
 TITLES = {
@@ -122,8 +47,9 @@ def render_exception(exc: PortalError):
 
 def _handle_portal_error(exc: PortalError):
     log.info("portal error %s: %s", exc.code, exc.message, extra={"status": exc.status, "code": exc.code})
-    extra = {"until": exc.until} if isinstance(exc, AccountLocked) else {}
-    return render_error(exc.status, exc.title, exc.message, exc.code, **extra)
+    if isinstance(exc, SignInFailed) and not wants_json():
+        return render_template("auth/error.html", failure=exc.failure, kind=exc.code, until=exc.until), exc.status
+    return render_error(exc.status, exc.title, exc.message, exc.code)
 
 
 def _handle_http_error(exc: HTTPException):

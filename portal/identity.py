@@ -1,5 +1,5 @@
 """Loads the signed-in principal (admin or requester) for Flask-Login from its prefixed id."""
-from portal.extensions import db
+from portal.database import db
 from portal.models import Admin, Requester
 
 

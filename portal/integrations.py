@@ -7,36 +7,18 @@ import sqlalchemy as sa
 
 from portal import signals
 from portal.crypto import SecretBox, secret_hint
+from portal.database import db
 from portal.directory import mapping as fieldmap
 from portal.entra import credentials, permissions
-from portal.entra.cloud import CLOUDS, endpoints
+from portal.entra.clients import MicrosoftSettings, app_credentials, credentials_for, graph_for
+from portal.entra.cloud import CLOUDS
 from portal.entra.credentials import AppCredentials, EntraError
 from portal.entra.graph import GraphClient, GraphError, RetryPolicy
-from portal.errors import NotFound, ValidationError
-from portal.extensions import db
+from portal.exceptions import NotFound, ValidationError
 from portal.models import FieldMapping, Integration
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-
-
-@dataclass(frozen=True)
-class MicrosoftSettings:
-    """Endpoint overrides and retry settings from the app config."""
-
-    authority_host: str | None = None
-    graph_endpoint: str | None = None
-    ca_bundle: str | None = None
-    encryption_key: str = ""
-    retry: RetryPolicy | None = None
-
-    @classmethod
-    def from_config(cls, config) -> "MicrosoftSettings":
-        """Build from the app config mapping."""
-        retry = RetryPolicy(max_attempts=config.get("GRAPH_MAX_ATTEMPTS", 6), base=config.get("GRAPH_BACKOFF_BASE", 0.5),
-                            cap=config.get("GRAPH_BACKOFF_CAP", 30.0), max_total_sleep=config.get("GRAPH_MAX_TOTAL_SLEEP", 120.0))
-        return cls(config.get("ENTRA_AUTHORITY_HOST"), config.get("GRAPH_ENDPOINT"), config.get("ENTRA_CA_BUNDLE"),
-                   config["ENCRYPTION_KEY"], retry)
 
 
 @dataclass
@@ -84,23 +66,6 @@ def validate_install(form: InstallForm, today: date | None = None) -> dict:
     return {"name": name, "tenant_id": tenant, "client_id": client, "client_secret": secret}
 
 
-def _creds(settings: MicrosoftSettings, cloud: str, tenant: str, client_id: str, secret: str) -> AppCredentials:
-    ends = endpoints(cloud, authority_host=settings.authority_host, graph_endpoint=settings.graph_endpoint,
-                     ca_bundle=settings.ca_bundle)
-    return AppCredentials(ends, tenant, client_id, secret)
-
-
-def credentials_for(integration: Integration, settings: MicrosoftSettings) -> AppCredentials:
-    """Decrypt the stored secret into MSAL credentials (kept in memory only)."""
-    secret = SecretBox(settings.encryption_key).decrypt(integration.secret_encrypted)
-    return _creds(settings, integration.cloud, integration.tenant_id, integration.client_id, secret)
-
-
-def graph_for(integration: Integration, settings: MicrosoftSettings, **kwargs) -> GraphClient:
-    """A GraphClient for one integration."""
-    return GraphClient(credentials_for(integration, settings), retry=settings.retry, **kwargs)
-
-
 @dataclass
 class Probe:
     """What Verify learned: the tenant GUID, granted roles, and whether reading users works."""
@@ -127,7 +92,7 @@ def probe(creds: AppCredentials, retry: RetryPolicy | None = None) -> Probe:
 def install(form: InstallForm, settings: MicrosoftSettings, *, actor: signals.Principal) -> Integration:
     """Check the credentials with Microsoft, then save everything in one transaction (or nothing)."""
     clean = validate_install(form)
-    creds = _creds(settings, form.cloud, clean["tenant_id"], clean["client_id"], clean["client_secret"])
+    creds = app_credentials(settings, form.cloud, clean["tenant_id"], clean["client_id"], clean["client_secret"])
     try:
         result = probe(creds, settings.retry)
     except EntraError as exc:
@@ -177,8 +142,8 @@ def _record_probe(integration: Integration, result: Probe, actor) -> None:
     reason = ("No Microsoft Graph application permissions are granted: admin consent is missing. Grant "
               "User.Read.All and press 'Grant admin consent' in the Entra admin center, then verify again."
               if not result.roles else f"Reading users failed: {exc.message}")
-    mark_failing(integration, reason, {"kind": "no_consent" if not result.roles else "graph_error",
-                                       "graph_code": exc.graph_code, "request_id": exc.request_id}, actor=actor)
+    info = exc.support_info() if result.roles else dict(exc.support_info(), error_code="no_consent")
+    mark_failing(integration, reason, info, actor=actor)
 
 
 def mark_failing(integration: Integration, reason: str, info: dict, *, actor=signals.SYSTEM) -> None:
@@ -194,7 +159,7 @@ def replace_secret(integration: Integration, new_secret: str, expires_on: date |
     form = InstallForm(integration.name, integration.tenant_id, integration.client_id, new_secret, expires_on,
                        integration.cloud)
     clean = validate_install(form)
-    creds = _creds(settings, integration.cloud, integration.tenant_id, integration.client_id, clean["client_secret"])
+    creds = app_credentials(settings, integration.cloud, integration.tenant_id, integration.client_id, clean["client_secret"])
     result = probe(creds, settings.retry)
     credentials.forget(creds)
     integration.secret_encrypted = SecretBox(settings.encryption_key).encrypt(clean["client_secret"])

@@ -10,9 +10,10 @@ from datetime import UTC, date, datetime, timedelta
 import sqlalchemy as sa
 
 from portal import integrations, policy, signals
+from portal.database import db
 from portal.directory.sync import SyncEngine, start_run
-from portal.errors import Conflict
-from portal.extensions import db
+from portal.entra import clients
+from portal.exceptions import Conflict
 from portal.models import AuditEvent, Integration, SyncRun
 
 log = logging.getLogger("portal.jobs")
@@ -24,11 +25,11 @@ def run_queued_syncs(app) -> int:
     ran = 0
     with app.app_context():
         _fail_stale_runs()
-        settings = integrations.MicrosoftSettings.from_config(app.config)
+        settings = clients.MicrosoftSettings.from_config(app.config)
         for run_id in db.session.scalars(sa.select(SyncRun.id).where(SyncRun.status == "queued").order_by(SyncRun.id)).all():
             run = db.session.get(SyncRun, run_id)
             integration = db.session.get(Integration, run.integration_id)
-            engine = SyncEngine(integration, integrations.graph_for(integration, settings),
+            engine = SyncEngine(integration, clients.graph_for(integration, settings),
                                 threshold_percent=policy.get("sync_deactivation_threshold_percent"),
                                 confirm_deactivation=run.trigger == "confirmed")
             try:

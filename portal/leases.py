@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from portal.extensions import db
+from portal.database import db
 from portal.models import Lease
 
 

@@ -6,7 +6,7 @@ from email.utils import make_msgid
 
 from jinja2.sandbox import SandboxedEnvironment
 
-from portal.errors import PortalError
+from portal.exceptions import MailError, ValidationError
 
 SANDBOX = SandboxedEnvironment(autoescape=False)
 HTML_SANDBOX = SandboxedEnvironment(autoescape=True)
@@ -26,13 +26,6 @@ DEFAULT_TEMPLATES = {
 TEMPLATE_VARIABLES = ("name", "ticket", "temporary_password", "portal_url", "organisation")
 
 
-class MailError(PortalError):
-    """Sending failed after the retries."""
-
-    status = 502
-    code = "mail_failed"
-
-
 def validate_template(template: dict) -> None:
     """Refuse templates that do not parse, or that would not include the temporary password."""
     from jinja2 import TemplateSyntaxError
@@ -41,9 +34,9 @@ def validate_template(template: dict) -> None:
         try:
             SANDBOX.parse(template.get(part) or "")
         except TemplateSyntaxError as exc:
-            raise PortalError(f"The {part} template has an error on line {exc.lineno}: {exc.message}") from exc
+            raise ValidationError(f"The {part} template has an error on line {exc.lineno}: {exc.message}") from exc
     if "temporary_password" not in template.get("text", "") or "temporary_password" not in template.get("html", ""):
-        raise PortalError("Both the text and HTML bodies must include {{ temporary_password }}.")
+        raise ValidationError("Both the text and HTML bodies must include {{ temporary_password }}.")
 
 
 def render(template: dict, values: dict) -> tuple[str, str, str]:

@@ -5,8 +5,8 @@ import sqlalchemy as sa
 from flask import current_app
 
 from portal import signals
-from portal.errors import ValidationError
-from portal.extensions import db
+from portal.database import db
+from portal.exceptions import ValidationError
 from portal.models import Setting
 
 

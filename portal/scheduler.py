@@ -11,7 +11,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from portal import jobs, leases
-from portal.extensions import db
+from portal.database import db
 
 log = logging.getLogger("portal.scheduler")
 LEADER_LEASE = "scheduler"

@@ -7,7 +7,7 @@ from flask import Flask, abort, current_app, g, redirect, request, session, url_
 from flask_login import current_user
 
 from portal import signals
-from portal.extensions import db
+from portal.database import db
 
 
 def safe_next_url(target: str | None, fallback: str) -> str:
@@ -47,14 +47,6 @@ def is_admin() -> bool:
 def is_requester() -> bool:
     """True for a signed-in requester."""
     return current_user.is_authenticated and current_user.principal_type == "requester"
-
-
-def admin_required(view):
-    """Guard a view for admins only."""
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        return view(*args, **kwargs) if is_admin() else _deny("admin")
-    return wrapped
 
 
 def requester_required(view):
@@ -111,7 +103,7 @@ def _refuse_nul_bytes():
     """NUL never belongs in a form, a query or a path, and PostgreSQL cannot store it: refuse it at the door."""
     values = [request.path, *request.args.values(), *(request.form.values() if request.method == "POST" else ())]
     if any("\x00" in value for value in values):
-        from portal.errors import ValidationError
+        from portal.exceptions import ValidationError
 
         raise ValidationError("The request contained a NUL character, which Frontdesk does not accept. Remove it and "
                               "try again.", code="nul_in_input")

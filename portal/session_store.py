@@ -5,7 +5,7 @@ import redis
 from flask import Flask, g
 from flask.sessions import SessionInterface
 
-from portal.extensions import db
+from portal.database import db
 
 log = logging.getLogger("portal.sessions")
 STORE_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
@@ -58,7 +58,7 @@ class GuardedSessionInterface(SessionInterface):
         try:
             self.inner.regenerate(session)
         except STORE_ERRORS as exc:
-            from portal.errors import SessionStoreUnavailable
+            from portal.exceptions import SessionStoreUnavailable
 
             log.error("session store unavailable while renewing a session id: %s", exc.__class__.__name__)
             raise SessionStoreUnavailable() from exc
@@ -74,7 +74,8 @@ class GuardedSessionInterface(SessionInterface):
 
 
 def _replace_with_outage_page(response) -> None:
-    from portal.errors import SessionStoreUnavailable, render_exception
+    from portal.errors import render_exception
+    from portal.exceptions import SessionStoreUnavailable
 
     page = render_exception(SessionStoreUnavailable())
     response.status_code = 503
@@ -87,7 +88,7 @@ def _replace_with_outage_page(response) -> None:
 def guard_request():
     """before_request: refuse to go on without a session store (the handler renders the 503 page)."""
     if getattr(g, "session_store_down", False):
-        from portal.errors import SessionStoreUnavailable
+        from portal.exceptions import SessionStoreUnavailable
 
         raise SessionStoreUnavailable()
 

@@ -2,8 +2,8 @@
 import sqlalchemy as sa
 
 from portal import signals
-from portal.errors import NotFound, ValidationError
-from portal.extensions import db
+from portal.database import db
+from portal.exceptions import NotFound, ValidationError
 from portal.models import Requester, ServiceCategory, Ticket, TicketEvent
 from portal.workflows import engine
 

@@ -8,6 +8,7 @@ from flask.testing import FlaskClient
 
 from config import TestingConfig, database_url
 from portal import create_app
+from portal.entra import clients
 from portal.extensions import db as _db
 from tests import leakcheck
 
@@ -74,7 +75,7 @@ def install_integration(app, emulator, app_name="Frontdesk", name="Contoso staff
     creds = emulator.app(app_name)
     form = integrations.InstallForm(name, emulator.tenant_id, creds["client_id"], creds["client_secret"],
                                     date.today() + timedelta(days=180))
-    return integrations.install(form, integrations.MicrosoftSettings.from_config(app.config), actor=signals.SYSTEM)
+    return integrations.install(form, clients.MicrosoftSettings.from_config(app.config), actor=signals.SYSTEM)
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from flask import Response, render_template, request, stream_with_context
 from portal import audit
 from portal.admin import bp
 from portal.admin.views_common import bounded_int
-from portal.errors import NotFound, ValidationError
-from portal.extensions import db
+from portal.database import db
+from portal.exceptions import NotFound, ValidationError
 from portal.models import AuditEvent
 
 

@@ -5,8 +5,8 @@ from portal import policy, tickets
 from portal.admin import bp
 from portal.admin.forms import ActionForm
 from portal.admin.views_common import actor
-from portal.errors import NotFound, PortalError
-from portal.extensions import db
+from portal.database import db
+from portal.exceptions import NotFound, PortalError
 from portal.models import ServiceCategory
 
 

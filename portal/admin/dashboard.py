@@ -6,7 +6,7 @@ from flask import render_template
 
 from portal import integrations, policy
 from portal.admin import bp
-from portal.extensions import db
+from portal.database import db
 from portal.models import AuditEvent, DeviceSession, Requester, SyncRun
 
 

@@ -9,7 +9,7 @@ from portal.directory import mapping as fieldmap
 from portal.directory.sync import start_run
 from portal.entra.credentials import EntraError
 from portal.entra.graph import GraphError
-from portal.errors import Conflict
+from portal.exceptions import Conflict
 
 
 @bp.route("/integrations/<int:integration_id>/mapping", methods=["GET", "POST"])

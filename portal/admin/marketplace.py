@@ -6,7 +6,7 @@ from portal.admin import bp
 from portal.admin.forms import ActionForm, InstallForm, SecretForm
 from portal.admin.views_common import actor, ms_settings
 from portal.entra.credentials import EntraError
-from portal.errors import ValidationError
+from portal.exceptions import ValidationError
 
 
 @bp.route("/marketplace")

@@ -8,9 +8,9 @@ from portal import accounts
 from portal.admin import bp
 from portal.admin.forms import ActionForm
 from portal.admin.views_common import actor, bounded_int
+from portal.database import db
 from portal.devices import registry
-from portal.errors import NotFound
-from portal.extensions import db
+from portal.exceptions import NotFound
 from portal.models import AuditEvent, Integration, Requester
 
 STATUSES = ("active", "disabled", "deleted", "locked")

@@ -7,9 +7,9 @@ from flask import flash, redirect, render_template, request, session, url_for
 from portal.admin import bp
 from portal.admin.forms import ActionForm
 from portal.admin.views_common import actor, bounded_int
+from portal.database import db
 from portal.devices import registry
-from portal.errors import NotFound
-from portal.extensions import db
+from portal.exceptions import NotFound
 from portal.models import Admin, DeviceSession, Requester
 from portal.security import safe_next_url
 

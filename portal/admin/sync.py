@@ -6,9 +6,9 @@ from portal import integrations, policy, signals
 from portal.admin import bp
 from portal.admin.forms import ActionForm
 from portal.admin.views_common import actor, bounded_int, kick_sync
+from portal.database import db
 from portal.directory.sync import start_run
-from portal.errors import Conflict, NotFound
-from portal.extensions import db
+from portal.exceptions import Conflict, NotFound
 from portal.models import SyncRun
 
 

@@ -6,8 +6,8 @@ from portal import jobs, tickets
 from portal.admin import bp
 from portal.admin.forms import ActionForm
 from portal.admin.views_common import actor, bounded_int
-from portal.errors import NotFound
-from portal.extensions import db
+from portal.database import db
+from portal.exceptions import NotFound
 from portal.models import ActionRun, AuditEvent, Requester, ServiceCategory, Ticket
 from portal.workflows import runner
 from portal.workflows.engine import ACTIONS

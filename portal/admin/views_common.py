@@ -2,7 +2,8 @@
 from flask import current_app
 from flask_login import current_user
 
-from portal import integrations, jobs, signals
+from portal import jobs, signals
+from portal.entra import clients
 from portal.models._types import MAX_ID
 
 
@@ -11,9 +12,9 @@ def actor() -> signals.Principal:
     return signals.Principal.of(current_user)
 
 
-def ms_settings() -> integrations.MicrosoftSettings:
+def ms_settings() -> clients.MicrosoftSettings:
     """Microsoft endpoints and retry policy from the app config."""
-    return integrations.MicrosoftSettings.from_config(current_app.config)
+    return clients.MicrosoftSettings.from_config(current_app.config)
 
 
 def kick_sync() -> None:

@@ -6,9 +6,9 @@ from portal import integrations, tickets
 from portal.admin import bp
 from portal.admin.forms import ActionForm
 from portal.admin.views_common import actor
+from portal.database import db
 from portal.entra import permissions
-from portal.errors import NotFound, ValidationError
-from portal.extensions import db
+from portal.exceptions import NotFound, ValidationError
 from portal.models import Workflow
 from portal.workflows import admin_service
 from portal.workflows.engine import ACTIONS, TARGETS

@@ -5,7 +5,6 @@ No Flask imports: views pass in what they read from the request and keep the flo
 import json
 import logging
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
@@ -16,94 +15,19 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from portal import signals
 from portal.auth.lockout import LockoutPolicy, is_locked, register_failure, register_success
+from portal.database import db
 from portal.entra import credentials
 from portal.entra.credentials import AppCredentials
 from portal.entra.http import MicrosoftSession
-from portal.extensions import db
+from portal.exceptions import SignInFailed
 from portal.models import Integration, Requester
 
 log = logging.getLogger("portal.sso")
 SCOPES = ["User.Read"]
 CALLBACK_TTL = 120  # seconds a sealed callback may take to come back from the browser
 MAX_PENDING_FLOWS = 5
-
-
-@dataclass(frozen=True)
-class Failure:
-    """What a failed sign-in shows: a title, what happened, what to do next, and an HTTP status."""
-
-    title: str
-    message: str
-    next_step: str
-    status: int = 401
-    retry: bool = True
-
-
-FAILURES = {
-    "cancelled": Failure("Sign-in cancelled", "You cancelled the Microsoft sign-in, or declined the permissions Frontdesk asked for.",
-                         "Sign in again when you are ready.", 401),
-    "not_assigned": Failure("Your account is not allowed to use Frontdesk",
-                            "Microsoft says your account has not been given access to the Frontdesk app (AADSTS50105).",
-                            "Ask your IT team to assign you to the Frontdesk app in Microsoft Entra ID.", 403, False),
-    "disabled_at_microsoft": Failure("Your Microsoft account is disabled",
-                                     "Microsoft refused the sign-in because your account is disabled (AADSTS50057).",
-                                     "Contact your IT team: they can re-enable it.", 403, False),
-    "locked_at_microsoft": Failure("Your Microsoft account is temporarily locked",
-                                   "Microsoft locked your account after too many wrong passwords (AADSTS50053).",
-                                   "Wait a few minutes and try again, or reset your password.", 403),
-    "consent_required": Failure("Your organisation has not approved Frontdesk yet",
-                                "Microsoft needs an administrator to consent to Frontdesk signing you in.",
-                                "Ask your IT team to grant admin consent for the Frontdesk app.", 403, False),
-    "interaction_required": Failure("Microsoft needs more from you",
-                                    "Microsoft requires an extra step, such as multi-factor authentication.",
-                                    "Sign in again and complete the step Microsoft asks for.", 401),
-    "microsoft_error": Failure("Microsoft could not sign you in", "Microsoft returned an error.",
-                               "Try again. If it keeps happening, give your IT team the reference below.", 401),
-    "state_mismatch": Failure("This sign-in has expired", "The sign-in was started in another browser or tab, or took too long.",
-                              "Start the sign-in again from this page.", 400),
-    "expired_callback": Failure("This sign-in link has expired", "The answer from Microsoft was too old or was already used.",
-                                "Start the sign-in again.", 400),
-    "missing_code": Failure("The sign-in did not complete", "Microsoft's answer did not include a sign-in code.",
-                            "Start the sign-in again.", 400),
-    "invalid_response": Failure("The sign-in could not be verified",
-                                "Microsoft's answer failed a security check (nonce or token), so it was not trusted.",
-                                "Start the sign-in again. If it keeps happening, contact your IT team.", 400),
-    "wrong_tenant": Failure("That account belongs to another organisation",
-                            "You signed in with a Microsoft account from a different organisation than this portal uses.",
-                            "Sign in again with your work account.", 403),
-    "not_synced": Failure("Your account is not set up in Frontdesk",
-                          "You signed in with Microsoft, but you are not a requester in Frontdesk yet.",
-                          "Your organisation's admin must sync you from Microsoft Entra ID. Contact your IT team.", 403, False),
-    "portal_disabled": Failure("Your Frontdesk access is turned off",
-                               "Your account is disabled in Microsoft Entra ID, so Frontdesk does not let you in.",
-                               "Contact your IT team if you think this is a mistake.", 403, False),
-    "portal_deleted": Failure("Your Frontdesk access has been removed",
-                              "Your account was removed from Microsoft Entra ID, so Frontdesk does not let you in.",
-                              "Contact your IT team if you think this is a mistake.", 403, False),
-    "locked": Failure("Your Frontdesk account is temporarily locked", "There were too many failed sign-ins.",
-                      "Try again after the time shown, or ask your IT team to unlock you.", 403, False),
-    "device_limit": Failure("Too many signed-in devices",
-                            "You are already signed in on the most devices your organisation allows.",
-                            "Sign out on another device (My devices), then sign in here again.", 403),
-    "unavailable": Failure("Microsoft cannot be reached right now",
-                           "Frontdesk could not talk to Microsoft to finish your sign-in. Nothing is wrong with your account.",
-                           "Wait a minute and try again.", 503),
-    "integration_unavailable": Failure("Microsoft sign-in is not available",
-                                       "This sign-in option is not set up or not verified.",
-                                       "Use another sign-in option, or contact your IT team.", 404, False),
-}
 AADSTS_KINDS = {"50105": "not_assigned", "50057": "disabled_at_microsoft", "50053": "locked_at_microsoft",
                 "65001": "consent_required", "65004": "cancelled"}
-
-
-class SignInFailed(Exception):
-    """A sign-in failure of a known kind; `until` is set for portal lockouts."""
-
-    def __init__(self, kind: str, *, detail: str | None = None, requester: Requester | None = None, until=None,
-                 counted: bool = True):
-        super().__init__(kind)
-        self.kind, self.detail, self.requester, self.until, self.counted = kind, detail, requester, until, counted
-        self.failure = FAILURES[kind]
 
 
 def _app(integration: Integration, creds: AppCredentials) -> msal.ConfidentialClientApplication:
@@ -119,7 +43,7 @@ def start(integration: Integration, creds: AppCredentials, redirect_uri: str, lo
             SCOPES, redirect_uri=redirect_uri, response_mode="form_post", login_hint=login_hint or None,
             prompt="select_account")
     except (requests.exceptions.RequestException, ValueError) as exc:
-        raise SignInFailed("unavailable", detail=exc.__class__.__name__, counted=False) from exc
+        raise SignInFailed("unavailable", reason=exc.__class__.__name__, counted=False) from exc
 
 
 def seal_callback(params: dict, key: str) -> str:
@@ -147,7 +71,7 @@ def microsoft_error(params: dict) -> SignInFailed | None:
     kind = AADSTS_KINDS.get(code) or {"access_denied": "cancelled", "consent_required": "consent_required",
                                       "interaction_required": "interaction_required", "login_required": "interaction_required"
                                       }.get(str(error), "microsoft_error")
-    return SignInFailed(kind, detail=f"{str(error)[:80]}: {description}")
+    return SignInFailed(kind, reason=f"{str(error)[:80]}: {description}")
 
 
 def redeem(integration: Integration, creds: AppCredentials, flow: dict, params: dict) -> dict:
@@ -157,18 +81,18 @@ def redeem(integration: Integration, creds: AppCredentials, flow: dict, params: 
     try:
         result = _app(integration, creds).acquire_token_by_auth_code_flow(flow, params, scopes=SCOPES)
     except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-        raise SignInFailed("unavailable", detail=exc.__class__.__name__, counted=False) from exc
+        raise SignInFailed("unavailable", reason=exc.__class__.__name__, counted=False) from exc
     except ValueError as exc:  # MSAL: state mismatch
-        raise SignInFailed("state_mismatch", detail=str(exc)[:200]) from exc
+        raise SignInFailed("state_mismatch", reason=str(exc)[:200]) from exc
     except RuntimeError as exc:  # MSAL: id token checks (nonce, audience, issuer, expiry)
-        raise SignInFailed("invalid_response", detail=str(exc)[:200]) from exc
+        raise SignInFailed("invalid_response", reason=str(exc)[:200]) from exc
     if "error" in result:
         codes = result.get("error_codes") or []
         raise SignInFailed("expired_callback" if 54005 in codes or 70008 in codes else "microsoft_error",
-                           detail=f"{result.get('error')}: {str(result.get('error_description'))[:300]}")
+                           reason=f"{result.get('error')}: {str(result.get('error_description'))[:300]}")
     claims = result.get("id_token_claims") or {}
     if not claims.get("oid") or not claims.get("tid"):
-        raise SignInFailed("invalid_response", detail="id token without oid/tid")
+        raise SignInFailed("invalid_response", reason="id token without oid/tid")
     return claims
 
 
@@ -177,11 +101,11 @@ def admit(integration: Integration, claims: dict, policy: LockoutPolicy, now: da
     now = now or datetime.now(UTC)
     expected_tenant = integration.directory_tenant_id or integration.tenant_id
     if claims.get("tid") != expected_tenant:
-        raise SignInFailed("wrong_tenant", detail=f"tid {claims.get('tid')}")
+        raise SignInFailed("wrong_tenant", reason=f"tid {claims.get('tid')}")
     requester = db.session.scalar(sa.select(Requester).where(Requester.integration_id == integration.id,
                                                              Requester.entra_object_id == claims["oid"]))
     if requester is None:
-        raise SignInFailed("not_synced", detail=f"oid {claims['oid']}")
+        raise SignInFailed("not_synced", reason=f"oid {claims['oid']}")
     if is_locked(requester, now):
         raise SignInFailed("locked", requester=requester, until=requester.locked_until, counted=False)
     if requester.status != "active":
@@ -197,8 +121,8 @@ def record_failure(exc: SignInFailed, policy: LockoutPolicy, now: datetime | Non
     requester = exc.requester
     target = signals.Target("requester", str(requester.id), requester.label) if requester else None
     signals.sign_in_failed.send("sso", actor=signals.Principal.of(requester) if requester else signals.ANONYMOUS,
-                                target=target, outcome="failure", reason=exc.kind,
-                                detail={"detail": (exc.detail or "")[:300]})
+                                target=target, outcome="failure", reason=exc.code,
+                                detail={"detail": (exc.reason or "")[:300]})
     if requester is not None and exc.counted and register_failure(requester, now, policy):
         signals.requester_locked_out.send("sso", actor=signals.SYSTEM, target=target, outcome="failure",
                                           reason="too many failed sign-ins",

@@ -11,11 +11,12 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from portal import integrations, policy, signals
+from portal import policy, signals
 from portal.auth import sso
 from portal.auth.lockout import LockoutPolicy
 from portal.devices.registry import DeviceLimitReached
 from portal.devices.web import end_device_session, start_device_session
+from portal.entra import clients
 from portal.extensions import csrf, db, limiter
 from portal.models import Integration
 from portal.security import rotate_session, safe_next_url
@@ -29,7 +30,7 @@ def _policy() -> LockoutPolicy:
 
 
 def _creds(integration: Integration):
-    return integrations.credentials_for(integration, integrations.MicrosoftSettings.from_config(current_app.config))
+    return clients.credentials_for(integration, clients.MicrosoftSettings.from_config(current_app.config))
 
 
 @bp.route("/login")
@@ -113,7 +114,7 @@ def _signed_in(requester, integration, claims, next_url):
 def _failed(exc: sso.SignInFailed):
     sso.record_failure(exc, _policy())
     failure = exc.failure
-    return render_template("auth/error.html", failure=failure, kind=exc.kind, until=exc.until), failure.status
+    return render_template("auth/error.html", failure=failure, kind=exc.code, until=exc.until), failure.status
 
 
 @bp.route("/logout", methods=["POST"])

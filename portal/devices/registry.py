@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from ua_parser import parse
 
 from portal import signals
-from portal.errors import PortalError
-from portal.extensions import db
+from portal.database import db
+from portal.exceptions import DeviceLimitReached
 from portal.models import DeviceSession
 
 TOUCH_EVERY = timedelta(minutes=1)
@@ -34,14 +34,6 @@ class SessionPolicy:
     def from_values(cls, values: dict) -> "SessionPolicy":
         return cls(timedelta(minutes=values["session_idle_minutes"]), timedelta(hours=values["session_absolute_hours"]),
                    values["session_max_devices"], values["session_limit_mode"])
-
-
-class DeviceLimitReached(PortalError):
-    """The policy refuses a new sign-in at the device limit."""
-
-    status = 403
-    code = "device_limit"
-    title = "Too many signed-in devices"
 
 
 def sid_hash(sid: str) -> str:

@@ -5,8 +5,8 @@ from flask import flash, g, jsonify, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
 from portal import policy, signals
+from portal.database import db
 from portal.devices import registry
-from portal.extensions import db
 
 
 def session_policy() -> registry.SessionPolicy:

@@ -4,6 +4,8 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 
+from portal.exceptions import MappingInvalid
+
 EXTENSION_PREFIX = "onPremisesExtensionAttributes.extensionAttribute"
 
 
@@ -50,14 +52,6 @@ GRAPH_ATTRIBUTES = (
 ) + tuple(f"{EXTENSION_PREFIX}{n}" for n in range(1, 16))
 # Always fetched, whatever the mapping: the sync key and the account state.
 ALWAYS_SELECT = ("id", "accountEnabled", "userType")
-
-
-class MappingInvalid(ValueError):
-    """The mapping breaks a rule; `errors` maps portal field to message."""
-
-    def __init__(self, errors: dict):
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
 
 
 def default_mapping() -> dict:

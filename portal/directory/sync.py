@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from portal import leases, signals
+from portal.database import db
 from portal.directory import mapping as fieldmap
 from portal.entra.graph import GraphClient, GraphError, prefetched
-from portal.errors import Conflict
-from portal.extensions import db
+from portal.exceptions import Conflict
 from portal.models import Integration, Requester, SyncRun
 
 log = logging.getLogger("portal.sync")
@@ -175,9 +175,9 @@ class SyncEngine:
                 next_link = page.get("@odata.deltaLink") or next_link
                 self._progress(page_items=len(values))
         except GraphError as exc:
-            if exc.graph_code in RESYNC_CODES or exc.http_status == 410:
+            if exc.code in RESYNC_CODES or exc.http_status == 410:
                 db.session.rollback()
-                run.message = f"Microsoft asked for a full resync ({exc.graph_code}); ran a full sync instead."
+                run.message = f"Microsoft asked for a full resync ({exc.code}); ran a full sync instead."
                 return self._full()
             raise
         pending = Pending()
@@ -335,7 +335,7 @@ class SyncEngine:
         run.retries = self.retries
         run.heartbeat_at = _now()
         if not leases.renew(lease_name(self.integration.id), self.holder, LEASE_TTL):
-            raise GraphError("The sync lease was lost to another process; this run stopped.", graph_code="lease_lost")
+            raise GraphError("The sync lease was lost to another process; this run stopped.", code="lease_lost")
         db.session.commit()
         if self.on_page:
             self.on_page(run)

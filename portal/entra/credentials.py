@@ -9,7 +9,7 @@ import requests
 
 from portal.entra.cloud import CloudEndpoints
 from portal.entra.http import MicrosoftSession
-from portal.errors import PortalError
+from portal.exceptions import EntraError
 
 AADSTS_MESSAGES = {
     90002: ("tenant_not_found", "Microsoft does not know this tenant. Check the Tenant ID (Directory ID) on the app "
@@ -23,22 +23,6 @@ AADSTS_MESSAGES = {
                                 "use 'Replace secret' here."),
     7000216: ("invalid_secret", "No client secret was sent. Enter the secret's Value."),
 }
-
-
-class EntraError(PortalError):
-    """Getting a token from Microsoft failed; `kind` says why in one word, `aadsts` is Microsoft's code."""
-
-    status = 502
-    title = "Microsoft sign-in for the app failed"
-
-    def __init__(self, message, *, kind, aadsts=None, correlation_id=None, description=None):
-        super().__init__(message, code=kind, detail={"aadsts": aadsts, "correlation_id": correlation_id})
-        self.kind, self.aadsts, self.correlation_id, self.description = kind, aadsts, correlation_id, description
-
-    def support_info(self) -> dict:
-        """What to keep for a support case: Microsoft's code and ids, never secrets."""
-        return {"kind": self.kind, "aadsts": self.aadsts, "correlation_id": self.correlation_id,
-                "description": (self.description or "")[:500]}
 
 
 @dataclass(frozen=True)
@@ -88,13 +72,13 @@ def acquire_app_token(creds: AppCredentials) -> dict:
     except requests.exceptions.SSLError as exc:
         raise EntraError(f"The connection to {creds.endpoints.authority_host} is not trusted (TLS certificate check "
                          "failed). If a proxy inspects TLS, set ENTRA_CA_BUNDLE to its CA certificate.",
-                         kind="tls", description=str(exc)[:300]) from exc
+                         code="tls", description=str(exc)[:300]) from exc
     except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
         raise EntraError(f"Frontdesk could not reach Microsoft at {creds.endpoints.authority_host}. Check the "
-                         "network, proxy and firewall, then try again.", kind="network", description=str(exc)[:300]) from exc
+                         "network, proxy and firewall, then try again.", code="network", description=str(exc)[:300]) from exc
     except ValueError as exc:  # MSAL raises this when tenant discovery answers 4xx
-        kind, message = AADSTS_MESSAGES[90002]
-        raise EntraError(message, kind=kind, aadsts=90002, description=str(exc)[:300]) from exc
+        code, message = AADSTS_MESSAGES[90002]
+        raise EntraError(message, code=code, aadsts=90002, description=str(exc)[:300]) from exc
     if "access_token" in result:
         return result
     raise _error_from_result(result)
@@ -105,14 +89,14 @@ def _error_from_result(result: dict) -> EntraError:
     aadsts = codes[0] if codes and isinstance(codes[0], int) else None
     error = result.get("error") if isinstance(result.get("error"), str) else "token_error"
     description = result.get("error_description") if isinstance(result.get("error_description"), str) else ""
-    kind, message = AADSTS_MESSAGES.get(aadsts, (None, None))
-    if kind is None and (error == "temporarily_unavailable" or aadsts == 90055 or "toomanyrequests" in str(result).lower()):
-        kind, message = "throttled", "Microsoft is throttling sign-in requests. Wait a minute and try again."
-    elif kind is None:
-        kind = error
+    code, message = AADSTS_MESSAGES.get(aadsts, (None, None))
+    if code is None and (error == "temporarily_unavailable" or aadsts == 90055 or "toomanyrequests" in str(result).lower()):
+        code, message = "throttled", "Microsoft is throttling sign-in requests. Wait a minute and try again."
+    elif code is None:
+        code = error
         message = f"Microsoft refused the token request: {(description or error).splitlines()[0][:300]}"
     correlation = result.get("correlation_id") if isinstance(result.get("correlation_id"), str) else None
-    return EntraError(message, kind=kind, aadsts=aadsts, correlation_id=correlation, description=description)
+    return EntraError(message, code=code, aadsts=aadsts, correlation_id=correlation, description=description)
 
 
 def token_claims(access_token: str) -> dict:

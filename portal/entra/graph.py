@@ -11,28 +11,11 @@ import requests
 
 from portal.entra.credentials import AppCredentials, acquire_app_token
 from portal.entra.http import MicrosoftSession
-from portal.errors import PortalError
+from portal.exceptions import GraphError
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 NETWORK_ERRORS = (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
                   requests.exceptions.ChunkedEncodingError)
-
-
-class GraphError(PortalError):
-    """A Graph call failed for good; `graph_code` and `request_id` are kept for support."""
-
-    status = 502
-    title = "Microsoft Graph returned an error"
-
-    def __init__(self, message, *, http_status=None, graph_code=None, request_id=None, retryable=False):
-        super().__init__(message, code=graph_code or "graph_error",
-                         detail={"http_status": http_status, "graph_code": graph_code, "request_id": request_id})
-        self.http_status, self.graph_code, self.request_id, self.retryable = http_status, graph_code, request_id, retryable
-
-    @property
-    def permanent(self) -> bool:
-        """Errors that retrying cannot fix (permission, missing object, bad request)."""
-        return not self.retryable
 
 
 @dataclass
@@ -69,7 +52,7 @@ def _error_from(response) -> GraphError:
     inner = body.get("innerError") or {}
     request_id = response.headers.get("request-id") or inner.get("request-id")
     message = body.get("message") or f"HTTP {response.status_code} from Microsoft Graph"
-    return GraphError(message, http_status=response.status_code, graph_code=body.get("code"), request_id=request_id,
+    return GraphError(message, http_status=response.status_code, code=body.get("code"), request_id=request_id,
                       retryable=response.status_code in RETRY_STATUSES)
 
 
@@ -132,7 +115,7 @@ class GraphClient:
                 response = self.session.request(method, url, headers=headers, **kwargs)
             except NETWORK_ERRORS as exc:
                 failure, wait = GraphError(f"Network error talking to Microsoft Graph: {exc.__class__.__name__}",
-                                           graph_code="network_error", retryable=True), None
+                                           code="network_error", retryable=True), None
             else:
                 self.last_request_id = response.headers.get("request-id")
                 if response.status_code < 400:
@@ -154,10 +137,10 @@ class GraphClient:
         try:
             body = response.json()
         except ValueError as exc:
-            raise GraphError("Microsoft Graph answered with something that is not JSON.", graph_code="bad_response",
+            raise GraphError("Microsoft Graph answered with something that is not JSON.", code="bad_response",
                              http_status=response.status_code, request_id=self.last_request_id) from exc
         if not isinstance(body, dict):
-            raise GraphError("Microsoft Graph answered with an unexpected JSON shape.", graph_code="bad_response")
+            raise GraphError("Microsoft Graph answered with an unexpected JSON shape.", code="bad_response")
         return body
 
     def pages(self, url: str, params: dict | None = None, headers: dict | None = None) -> Iterator[dict]:
@@ -186,7 +169,7 @@ class GraphClient:
         body = self.get_json("/users/delta", params={"$select": ",".join(select), "$deltatoken": "latest"})
         link = body.get("@odata.deltaLink")
         if not link:
-            raise GraphError("Microsoft Graph did not return a deltaLink.", graph_code="bad_response")
+            raise GraphError("Microsoft Graph did not return a deltaLink.", code="bad_response")
         return link
 
     def count_users(self) -> int | None:

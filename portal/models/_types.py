@@ -32,3 +32,19 @@ class UTCDateTime(TypeDecorator):
 
 
 JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+class SignInPrincipal:
+    """Flask-Login's UserMixin contract, written out so the models (and the domain above them) need no Flask."""
+
+    __hash__ = object.__hash__
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        """Flask-Login refuses inactive users; the loader already filters disabled ones."""
+        return True
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, SignInPrincipal) and self.get_id() == other.get_id()

@@ -2,15 +2,14 @@
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from portal.extensions import db
-from portal.models._types import UTCDateTime, utcnow
+from portal.database import db
+from portal.models._types import SignInPrincipal, UTCDateTime, utcnow
 
 
-class Admin(UserMixin, db.Model):
+class Admin(SignInPrincipal, db.Model):
     """An operator who signs in with email and password, separately from Microsoft sign-in."""
 
     __tablename__ = "admins"

@@ -2,16 +2,15 @@
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.extensions import db
-from portal.models._types import UTCDateTime, utcnow
+from portal.database import db
+from portal.models._types import SignInPrincipal, UTCDateTime, utcnow
 
 REQUESTER_STATUSES = ("active", "disabled", "deleted")
 
 
-class Requester(UserMixin, db.Model):
+class Requester(SignInPrincipal, db.Model):
     """A requester; (integration, Entra object id) is the sync key, and rows are never deleted."""
 
     __tablename__ = "requesters"

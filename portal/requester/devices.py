@@ -3,10 +3,10 @@ from flask import flash, redirect, render_template, session, url_for
 from flask_login import current_user
 
 from portal import signals
+from portal.database import db
 from portal.devices import registry
 from portal.devices.web import authenticated_at
-from portal.errors import NotFound
-from portal.extensions import db
+from portal.exceptions import NotFound
 from portal.requester import bp
 from portal.security import requester_required
 

@@ -4,7 +4,7 @@ from flask import redirect, render_template, url_for
 from flask_login import current_user
 
 from portal import tickets
-from portal.extensions import db
+from portal.database import db
 from portal.models import Ticket, TicketEvent
 from portal.requester import bp
 from portal.security import requester_required

@@ -2,8 +2,8 @@
 from flask import render_template
 from flask_login import current_user
 
+from portal.database import db
 from portal.directory.mapping import PORTAL_FIELDS, TABS
-from portal.extensions import db
 from portal.models import Requester
 from portal.requester import bp
 from portal.security import requester_required

@@ -3,8 +3,8 @@ from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from portal import jobs, tickets
-from portal.errors import ValidationError
-from portal.extensions import db
+from portal.database import db
+from portal.exceptions import ValidationError
 from portal.models import ServiceCategory
 from portal.requester import bp
 from portal.requester.forms import TicketForm

@@ -5,9 +5,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from portal import accounts, signals
+from portal.database import db
 from portal.devices import registry
 from portal.entra.graph import GraphClient
-from portal.extensions import db
 from portal.models import Requester
 
 SYMBOLS = "!#$%*+-=?@^_"

@@ -1,8 +1,8 @@
 """Saving workflows: validate steps and refuse actions the integration's permissions do not cover."""
 from portal import signals
+from portal.database import db
 from portal.entra import permissions
-from portal.errors import ValidationError
-from portal.extensions import db
+from portal.exceptions import ValidationError
 from portal.models import Integration, Workflow, WorkflowStep
 from portal.models._types import MAX_ID
 from portal.workflows.engine import ACTIONS, TARGETS

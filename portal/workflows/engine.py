@@ -2,7 +2,7 @@
 import sqlalchemy as sa
 
 from portal import signals
-from portal.extensions import db
+from portal.database import db
 from portal.models import ActionRun, Integration, Requester, Ticket, TicketEvent, Workflow
 
 ACTIONS = {

@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from portal import integrations, leases, mail, signals
+from portal import leases, mail, signals
+from portal.database import db
+from portal.entra import clients
 from portal.entra.credentials import EntraError
 from portal.entra.graph import GraphError
-from portal.extensions import db
 from portal.models import ActionRun, Integration, Requester, Ticket
 from portal.workflows import actions
 from portal.workflows.engine import ACTIONS, timeline
@@ -72,9 +73,9 @@ def execute(run_id: int, config, worker: str) -> None:
         return
     requester = db.session.get(Requester, run.target_requester_id)
     integration = db.session.get(Integration, run.integration_id)
-    settings = integrations.MicrosoftSettings.from_config(config)
+    settings = clients.MicrosoftSettings.from_config(config)
     try:
-        graph = integrations.graph_for(integration, settings)
+        graph = clients.graph_for(integration, settings)
         uncertain = (run.detail or {}).get("uncertain_since")
         if uncertain and _settle_uncertain(run, graph, requester, datetime.fromisoformat(uncertain)):
             return
@@ -132,10 +133,9 @@ def _send_password(requester: Requester, password: str, run: ActionRun, config) 
 
 
 def _failed_attempt(run: ActionRun, exc) -> None:
-    retryable = isinstance(exc, GraphError) and exc.retryable or isinstance(exc, EntraError) and exc.kind in (
-        "network", "throttled")
+    retryable = exc.retryable
     run.graph_request_id = getattr(exc, "request_id", None) or run.graph_request_id
-    code = getattr(exc, "graph_code", None) or getattr(exc, "kind", "error")
+    code = exc.code
     if retryable and run.attempts < MAX_ATTEMPTS:
         run.status, run.error_code, run.error_message = "pending", code, exc.message
         run.next_attempt_at = now() + timedelta(seconds=min(30 * 2 ** (run.attempts - 1), 1800))

@@ -4,7 +4,7 @@ import logging
 import pytest
 import sqlalchemy as sa
 
-from portal.errors import Conflict
+from portal.exceptions import Conflict
 from portal.models import Setting
 
 

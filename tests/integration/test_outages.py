@@ -110,21 +110,22 @@ def test_killed_connection_during_sync_fails_the_run_cleanly_and_the_next_run_co
                                                                                          emulator):
     """The sync's connection dies mid-run: the run ends failed (or its page is retried), the cursor does not move
     past what was committed, and the next run completes with the same table as before."""
-    from portal import integrations, policy
+    from portal import policy
     from portal.directory.sync import SyncEngine, start_run
+    from portal.entra import clients
     from portal.models import Integration, Requester
 
     before = db.session.execute(sa.select(Requester.entra_object_id, Requester.status)
                                 .order_by(Requester.entra_object_id)).all()
     link_before = synced.delta_link
-    settings = integrations.MicrosoftSettings.from_config(app.config)
+    settings = clients.MicrosoftSettings.from_config(app.config)
 
     def kill_on_second_page(run):
         if run.pages == 2:
             pid = db.session.execute(sa.text("SELECT pg_backend_pid()")).scalar()
             _kill_backends(postgres, [pid])
 
-    engine = SyncEngine(synced, integrations.graph_for(synced, settings), page_size=100, on_page=kill_on_second_page,
+    engine = SyncEngine(synced, clients.graph_for(synced, settings), page_size=100, on_page=kill_on_second_page,
                         threshold_percent=policy.get("sync_deactivation_threshold_percent"))
     run = start_run(synced, "full", "manual")
     try:
@@ -136,7 +137,7 @@ def test_killed_connection_during_sync_fails_the_run_cleanly_and_the_next_run_co
     failed = db.session.get(type(run), run.id)
     assert failed.status == "failed"
     assert db.session.get(Integration, synced.id).delta_link == link_before
-    again = SyncEngine(synced, integrations.graph_for(synced, settings),
+    again = SyncEngine(synced, clients.graph_for(synced, settings),
                        threshold_percent=policy.get("sync_deactivation_threshold_percent")).execute(start_run(synced, "full", "manual"))
     assert again.status == "succeeded"
     after = db.session.execute(sa.select(Requester.entra_object_id, Requester.status)

@@ -5,8 +5,8 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from portal import integrations
 from portal.directory.sync import SyncEngine, start_run
+from portal.entra import clients
 from portal.models import Integration, Requester, SyncRun
 from tests import leakcheck
 from tests.conftest import install_integration
@@ -42,8 +42,8 @@ def sync(app, integration, mode="delta", trigger="manual", confirm=False, run=No
     from portal import policy
 
     run = run or start_run(integration, mode, trigger)
-    settings = integrations.MicrosoftSettings.from_config(app.config)
-    engine = SyncEngine(integration, integrations.graph_for(integration, settings), page_size=page_size,
+    settings = clients.MicrosoftSettings.from_config(app.config)
+    engine = SyncEngine(integration, clients.graph_for(integration, settings), page_size=page_size,
                         threshold_percent=policy.get("sync_deactivation_threshold_percent"), confirm_deactivation=confirm)
     return engine.execute(run)
 
@@ -207,7 +207,7 @@ def test_persistent_throttling_fails_the_run_cleanly(app, db, synced, tenant):
 def test_a_second_trigger_reports_already_running(app, db, synced):
     """Queueing while a run is queued or running is refused with a clear message."""
     start_run(synced, "delta", "manual")
-    from portal.errors import Conflict
+    from portal.exceptions import Conflict
 
     with pytest.raises(Conflict, match="already queued or running"):
         start_run(synced, "full", "manual")
@@ -219,7 +219,7 @@ def test_lease_held_elsewhere_refuses_the_run(app, db, synced):
 
     from portal import leases
     from portal.directory.sync import lease_name
-    from portal.errors import Conflict
+    from portal.exceptions import Conflict
 
     assert leases.acquire(lease_name(synced.id), "other-process", timedelta(minutes=5))
     queued = start_run(synced, "delta", "manual")
@@ -234,7 +234,7 @@ def test_two_concurrent_triggers_run_once(app, db, synced, db_url):
     """Two workers trigger a sync at the same moment on PostgreSQL: exactly one run executes."""
     if not db_url.startswith("postgresql"):
         pytest.skip("concurrent writers need PostgreSQL; SQLite serialises the whole database")
-    from portal.errors import Conflict
+    from portal.exceptions import Conflict
 
     barrier, outcomes = threading.Barrier(2, timeout=30), []
     integration_id = synced.id

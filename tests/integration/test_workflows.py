@@ -122,7 +122,7 @@ def test_unlock_clears_the_portal_lock(app, db, synced, catalogue, person, login
 
 def test_missing_permission_refuses_the_workflow(app, db, emulator, catalogue):
     """A read-only integration cannot be given the reset action: the save is refused with the reason."""
-    from portal.errors import ValidationError
+    from portal.exceptions import ValidationError
     from tests.conftest import install_integration
 
     read_only = install_integration(app, emulator, "Frontdesk (read only)", "Read only")
