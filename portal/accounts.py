@@ -5,9 +5,9 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 
 from portal import signals
-from portal.auth.lockout import LockoutPolicy, is_locked, register_failure, register_success
 from portal.database import db
 from portal.exceptions import Conflict, InvalidCredentials, ValidationError
+from portal.lockout import LockoutPolicy, is_locked, register_failure, register_success
 from portal.models import Admin
 
 MIN_PASSWORD_LENGTH = 12
@@ -88,7 +88,7 @@ def _failed(admin: Admin | None, email: str, reason: str):
 
 def unlock_requester(requester, *, actor: signals.Principal, reason: str = "unlocked by an admin") -> bool:
     """Lift a requester's portal lock and reset the counters; audited. Returns whether it was locked."""
-    from portal.auth.lockout import unlock
+    from portal.lockout import unlock
 
     was_locked = requester.locked_until is not None and requester.locked_until > datetime.now(UTC)
     unlock(requester)

@@ -20,3 +20,13 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+def get_or_404(model, ident, message: str):
+    """Load one row by primary key for a page, or raise NotFound with a message the person understands."""
+    from portal.exceptions import NotFound
+
+    row = db.session.get(model, ident) if ident is not None else None
+    if row is None:
+        raise NotFound(message)
+    return row

@@ -6,9 +6,9 @@ from portal import accounts, policy, signals
 from portal.accounts import InvalidCredentials
 from portal.admin import bp
 from portal.admin.forms import AdminLoginForm
-from portal.auth.lockout import LockoutPolicy
 from portal.devices.web import end_device_session, start_device_session
 from portal.extensions import db, limiter
+from portal.lockout import LockoutPolicy
 from portal.security import public, rotate_session, safe_next_url
 
 

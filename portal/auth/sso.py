@@ -14,12 +14,12 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
 
 from portal import signals
-from portal.auth.lockout import LockoutPolicy, is_locked, register_failure, register_success
 from portal.database import db
 from portal.entra import credentials
 from portal.entra.credentials import AppCredentials
 from portal.entra.http import MicrosoftSession
 from portal.exceptions import SignInFailed
+from portal.lockout import LockoutPolicy, is_locked, register_failure, register_success
 from portal.models import Integration, Requester
 
 log = logging.getLogger("portal.sso")

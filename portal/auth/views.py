@@ -13,11 +13,11 @@ from flask_login import current_user, login_user, logout_user
 
 from portal import policy, signals
 from portal.auth import sso
-from portal.auth.lockout import LockoutPolicy
 from portal.devices.registry import DeviceLimitReached
 from portal.devices.web import end_device_session, start_device_session
 from portal.entra import clients
 from portal.extensions import csrf, db, limiter
+from portal.lockout import LockoutPolicy
 from portal.models import Integration
 from portal.security import rotate_session, safe_next_url
 

@@ -229,7 +229,7 @@ def test_sign_out_goes_through_microsoft(client, synced, person, emulator):
 def test_lockout_maths_with_frozen_clock(app, synced, person, db):
     """Service level: five failures in the window lock for 15 min; the next lockout lasts 30."""
     from portal.auth import sso as service
-    from portal.auth.lockout import LockoutPolicy
+    from portal.lockout import LockoutPolicy
 
     requester = db.session.scalar(sa.select(Requester).where(Requester.entra_object_id == person["id"]))
     t0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portal.auth.lockout import LockoutPolicy, is_locked, register_failure, register_success
+from portal.lockout import LockoutPolicy, is_locked, register_failure, register_success
 
 T0 = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 POLICY = LockoutPolicy()
