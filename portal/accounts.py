@@ -49,7 +49,7 @@ def create_admin(email: str, password: str, display_name: str = "", *, actor=sig
 
 
 def authenticate_admin(email: str, password: str, policy: LockoutPolicy, now: datetime | None = None) -> Admin:
-    """Check a password sign-in, counting failures and locking; always commits the outcome."""
+    """Check a password sign-in, counting failures and locking; failures commit, success is committed by sign_in."""
     now = now or datetime.now(UTC)
     admin = db.session.scalar(sa.select(Admin).where(Admin.email == email.strip().lower()))
     if admin is None:
@@ -68,8 +68,6 @@ def authenticate_admin(email: str, password: str, policy: LockoutPolicy, now: da
         _failed(admin, email, "account disabled")
     register_success(admin)
     admin.last_signed_in_at = now
-    signals.admin_signed_in.send("accounts", actor=signals.Principal.of(admin), target=_target(admin))
-    db.session.commit()
     return admin
 
 

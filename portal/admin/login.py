@@ -1,34 +1,29 @@
 """Admin sign-in and sign-out with email and password."""
-from flask import current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import current_app, flash, redirect, render_template, request, url_for
 
-from portal import accounts, policy, signals
-from portal.accounts import InvalidCredentials
+from portal import sign_in
 from portal.admin import bp
 from portal.admin.forms import AdminLoginForm
-from portal.devices.web import end_device_session, start_device_session
-from portal.extensions import db, limiter
-from portal.lockout import LockoutPolicy
-from portal.security import public, rotate_session, safe_next_url
+from portal.devices.web import flash_ended_devices
+from portal.exceptions import InvalidCredentials
+from portal.extensions import limiter
+from portal.security import public, safe_next_url
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_ADMIN_LOGIN"], methods=["POST"])
 @public
 def login():
-    """Show the form; on success rotate the session id and go to a safe `next`."""
+    """Show the form; on success go to a safe `next` (the service rotated the session id)."""
     form = AdminLoginForm()
     error = None
     if form.validate_on_submit():
         try:
-            admin = accounts.authenticate_admin(form.email.data, form.password.data,
-                                                LockoutPolicy.from_values(policy.all_values()))
+            admin, ended = sign_in.sign_in_admin(form.email.data, form.password.data)
         except InvalidCredentials as exc:
             error = exc.message
         else:
-            rotate_session()
-            login_user(admin)
-            start_device_session(admin)
+            flash_ended_devices(ended)
             flash(f"Welcome back, {admin.label}.", "success")
             return redirect(safe_next_url(request.args.get("next"), url_for("admin.dashboard")))
     status = 401 if error else 200
@@ -38,11 +33,6 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     """Sign out (POST only, with CSRF) and clear the server-side session."""
-    signals.admin_signed_out.send("admin", actor=signals.Principal.of(current_user),
-                                  target=signals.Target("admin", str(current_user.id), current_user.email))
-    db.session.commit()
-    end_device_session()
-    logout_user()
-    session.clear()
+    sign_in.sign_out(url_for("admin.login", _external=True), current_app.config)
     flash("You have been signed out.", "info")
     return redirect(url_for("admin.login"))

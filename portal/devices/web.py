@@ -13,25 +13,11 @@ def session_policy() -> registry.SessionPolicy:
     return registry.SessionPolicy.from_values(policy.all_values())
 
 
-def start_device_session(principal) -> None:
-    """After login_user and the session-id rotation: record this device and remember it in the session."""
-    device, ended = registry.register(principal, session.sid, request.user_agent.string, request.remote_addr,
-                                      session_policy())
-    session["device_id"] = device.id
-    session["principal_type"] = principal.principal_type
-    session["auth_time"] = device.authenticated_at.timestamp()
-    db.session.commit()
+def flash_ended_devices(ended: list) -> None:
+    """Tell the person which device the limit signed out to make room for this one."""
     if ended:
         flash(f"You were signed out on your oldest device ({ended[0].device_label}): at most "
               f"{session_policy().max_devices} devices can be signed in at once.", "info")
-
-
-def end_device_session(reason: str = "signed_out") -> None:
-    """Sign-out: end this device's record (the caller clears the session)."""
-    device = db.session.get(registry.DeviceSession, session.get("device_id") or 0)
-    if device is not None:
-        registry.end(device, reason, signals.Principal.of(current_user) if current_user.is_authenticated else signals.SYSTEM)
-        db.session.commit()
 
 
 def _principal_gone() -> str:

@@ -1,0 +1,147 @@
+"""Signing people in and out, for admins and requesters alike: session rotation, device registration, lockout
+bookkeeping, signals and the commit happen here, never in a view (compare Flask-Security-Too's login_user)."""
+import time
+
+import sqlalchemy as sa
+from flask import request, session
+from flask_login import current_user, login_user, logout_user
+
+from portal import accounts, policy, signals
+from portal.auth import sso
+from portal.database import db
+from portal.devices import registry
+from portal.entra import clients
+from portal.exceptions import DeviceLimitReached, SignInFailed
+from portal.lockout import LockoutPolicy
+from portal.models import Integration
+from portal.security import rotate_session
+
+FLOWS = "auth_flows"
+SIGNED_IN = {"admin": signals.admin_signed_in, "requester": signals.requester_signed_in}
+SIGNED_OUT = {"admin": signals.admin_signed_out, "requester": signals.requester_signed_out}
+
+
+def lockout_policy() -> LockoutPolicy:
+    """The admin-editable lockout numbers."""
+    return LockoutPolicy.from_values(policy.all_values())
+
+
+def sign_in(principal, detail: dict | None = None) -> list:
+    """Rotate the session id, log in, register the device, audit and commit; returns devices ended by the limit."""
+    rotate_session()
+    login_user(principal)
+    try:
+        device, ended = registry.register(principal, session.sid, request.user_agent.string, request.remote_addr,
+                                          registry.SessionPolicy.from_values(policy.all_values()))
+    except DeviceLimitReached:
+        logout_user()
+        session.clear()
+        db.session.rollback()
+        raise
+    session["device_id"] = device.id
+    session["principal_type"] = principal.principal_type
+    session["auth_time"] = device.authenticated_at.timestamp()
+    SIGNED_IN[principal.principal_type].send("sign_in", actor=signals.Principal.of(principal),
+                                             target=_target(principal), detail=detail or {})
+    db.session.commit()
+    return ended
+
+
+def sign_out(post_logout_redirect_uri: str, config, reason: str = "signed_out") -> str | None:
+    """Audit the sign-out, end this device, forget the session; returns Microsoft's end-session URL for requesters."""
+    if not current_user.is_authenticated:
+        session.clear()
+        return None
+    principal = current_user._get_current_object()
+    SIGNED_OUT[principal.principal_type].send("sign_in", actor=signals.Principal.of(principal),
+                                              target=_target(principal))
+    device = db.session.get(registry.DeviceSession, session.get("device_id") or 0)
+    if device is not None:
+        registry.end(device, reason, signals.Principal.of(principal))
+    db.session.commit()
+    integration_id = (session.get("sso") or {}).get("integration_id") if principal.principal_type == "requester" else None
+    logout_user()
+    session.clear()
+    return _end_session_url(integration_id, post_logout_redirect_uri, config)
+
+
+def sign_in_admin(email: str, password: str):
+    """Password sign-in for a local admin (lockout counted in accounts), then the shared sign-in; returns (admin, ended)."""
+    admin = accounts.authenticate_admin(email, password, lockout_policy())
+    return admin, sign_in(admin)
+
+
+def verified_integrations() -> list[Integration]:
+    """One 'Sign in with Microsoft' button per verified integration."""
+    return list(db.session.scalars(sa.select(Integration).where(Integration.status == "verified")
+                                   .order_by(Integration.name)))
+
+
+def start_requester_sign_in(integration_id: int, redirect_uri: str, login_hint: str | None, next_url: str,
+                            config) -> str:
+    """Begin the auth-code flow, keep it in the server-side session under its state; returns Microsoft's URL."""
+    integration = db.session.get(Integration, integration_id)
+    try:
+        if integration is None:
+            raise SignInFailed("integration_unavailable", counted=False)
+        flow = sso.start(integration, _creds(integration, config), redirect_uri, login_hint)
+    except SignInFailed as exc:
+        _record(exc)
+        raise
+    flows = dict(session.get(FLOWS, {}))
+    flows[flow["state"]] = {"flow": flow, "integration_id": integration.id, "started": time.time(), "next": next_url}
+    session[FLOWS] = sso.prune_flows(flows)
+    return flow["auth_uri"]
+
+
+def finish_requester_sign_in(args: dict, config) -> tuple[str, list]:
+    """Check Microsoft's answer, the flow, the tenant and the requester, then sign in; returns (next URL, ended)."""
+    try:
+        params = sso.unseal_callback(args["r"], config["ENCRYPTION_KEY"]) if "r" in args else args
+        pending = _pop_flow(params)
+        error = sso.microsoft_error(params)
+        if error:
+            raise error
+        integration = db.session.get(Integration, pending["integration_id"])
+        claims = sso.redeem(integration, _creds(integration, config), pending["flow"], params)
+        requester = sso.admit(integration, claims, lockout_policy())
+        try:
+            ended = sign_in(requester, detail={"integration": integration.id})
+        except DeviceLimitReached as exc:
+            raise SignInFailed("device_limit", requester=requester, reason=exc.message, counted=False) from exc
+    except SignInFailed as exc:
+        _record(exc)
+        raise
+    session["sso"] = {"integration_id": integration.id, "oid": claims["oid"], "tid": claims["tid"]}
+    return pending["next"], ended
+
+
+def _end_session_url(integration_id: int | None, post_logout_redirect_uri: str, config) -> str | None:
+    """Microsoft's end-session URL for the integration the requester signed in with, if it still exists."""
+    integration = db.session.get(Integration, integration_id) if integration_id else None
+    return sso.end_session_url(_creds(integration, config), post_logout_redirect_uri) if integration else None
+
+
+def _pop_flow(params: dict) -> dict:
+    """Each flow answers once; an unknown state is a stale or forged answer."""
+    flows = dict(session.get(FLOWS, {}))
+    pending = flows.pop(str(params.get("state")), None)
+    if pending is None:
+        raise SignInFailed("state_mismatch")
+    session[FLOWS] = flows
+    return pending
+
+
+def _record(exc: SignInFailed) -> None:
+    db.session.rollback()
+    sso.record_failure(exc, lockout_policy())
+
+
+def _creds(integration: Integration, config):
+    return clients.credentials_for(integration, clients.MicrosoftSettings.from_config(config))
+
+
+def _target(principal) -> signals.Target:
+    label = principal.email if principal.principal_type == "admin" else principal.label
+    return signals.Target(principal.principal_type, str(principal.id), label)
+
