@@ -13,7 +13,7 @@ from pathlib import Path
 import msal
 
 from emulator.client import CASession
-from emulator.graph import render_user
+from emulator.graph_common import render_user
 from emulator.server import start
 
 SELECT = "id,displayName,givenName,surname,userPrincipalName,mail,accountEnabled,userType,department,jobTitle,city,country"

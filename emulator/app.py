@@ -1,11 +1,12 @@
 """The emulator's WSGI app: one Flask app serving identity, Graph and the control API."""
 import logging
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Flask, g, jsonify, request
 
+from emulator import control, delta, graph, identity
+from emulator.common import graph_error
 from emulator.state import EmulatorState
 
 log = logging.getLogger("emulator")
@@ -17,11 +18,9 @@ def create_emulator_app(state: EmulatorState) -> Flask:
     app.config["EMULATOR"] = state
     app.json.sort_keys = False
     app.json.ensure_ascii = False
-
-    from emulator import control, graph, identity
-
     app.register_blueprint(identity.bp)
     app.register_blueprint(graph.bp)
+    app.register_blueprint(delta.bp)
     app.register_blueprint(control.bp)
 
     @app.before_request
@@ -48,37 +47,3 @@ def create_emulator_app(state: EmulatorState) -> Flask:
 
     return app
 
-
-def now_iso() -> str:
-    """Graph's timestamp format."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
-
-
-def graph_error(status: int, code: str, message: str, headers: dict | None = None):
-    """Graph's error shape, with the request id inside and in the headers."""
-    body = {"error": {"code": code, "message": message,
-                      "innerError": {"date": now_iso(), "request-id": g.get("request_id", ""),
-                                     "client-request-id": request.headers.get("client-request-id", g.get("request_id", ""))}}}
-    response = jsonify(body)
-    response.status_code = status
-    for key, value in (headers or {}).items():
-        response.headers[key] = value
-    return response
-
-
-def identity_error(status: int, error: str, aadsts: int, description: str):
-    """Entra's OAuth error shape: error, error_description with the AADSTS code, error_codes, ids."""
-    body = {"error": error, "error_description": f"AADSTS{aadsts}: {description} Trace ID: {g.request_id} "
-            f"Correlation ID: {g.request_id} Timestamp: {now_iso()}Z", "error_codes": [aadsts],
-            "timestamp": now_iso() + "Z", "trace_id": g.request_id, "correlation_id": g.request_id,
-            "error_uri": f"https://login.microsoftonline.com/error?code={aadsts}"}
-    response = jsonify(body)
-    response.status_code = status
-    return response
-
-
-def state() -> EmulatorState:
-    """The running emulator's state (from the app config)."""
-    from flask import current_app
-
-    return current_app.config["EMULATOR"]

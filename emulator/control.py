@@ -4,7 +4,7 @@ import time
 
 from flask import Blueprint, jsonify, request
 
-from emulator.app import state
+from emulator.common import state
 from emulator.directory import USER_PROPERTIES
 
 bp = Blueprint("control", __name__, url_prefix="/_emulator")

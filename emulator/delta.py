@@ -10,9 +10,19 @@ import time
 
 from flask import g, request
 
-from emulator.app import state
+from emulator.common import state
 from emulator.directory import READ_ROLES, Tenant
-from emulator.graph import GraphFailure, _json, _page, _require, _select, bp, render_user
+from emulator.graph_common import (
+    GraphFailure,
+    graph_blueprint,
+    json_response,
+    page_users,
+    render_user,
+    require,
+    select_fields,
+)
+
+bp = graph_blueprint("delta", __name__)
 
 DEFAULT_PAGE = 200
 MAX_PAGE = 999
@@ -51,14 +61,14 @@ def _token_payload(tenant: Tenant):
 @bp.get("/users/delta")
 def users_delta():
     """Initial round, `$deltatoken=latest`, or the changes since a deltaLink."""
-    _require(READ_ROLES)
+    require(READ_ROLES)
     tenant = g.tenant
     if request.args.get("$deltatoken") == "latest":
-        fields = _select()
+        fields = select_fields()
         return _finish(tenant, [], fields, tenant.seq)
     payload = _token_payload(tenant)
     if payload is None:
-        fields = _select()
+        fields = select_fields()
         return _initial(tenant, fields, after=None, start_seq=tenant.seq)
     fields = payload["sel"]
     if payload["k"] == "initial":
@@ -73,17 +83,17 @@ def _base(tenant: Tenant, fields: list | None) -> dict:
 def _finish(tenant: Tenant, values: list, fields, seq: int):
     body = {"@odata.context": f"{state().https_base}/v1.0/$metadata#users", "value": values + state().raw_users,
             "@odata.deltaLink": _link("delta", dict(_base(tenant, fields), k="changes", s=seq))}
-    return _json(body)
+    return json_response(body)
 
 
 def _initial(tenant: Tenant, fields, after, start_seq):
     size = _page_size()
-    page, last = _page(tenant, after, size, None)
+    page, last = page_users(tenant, after, size, None)
     values = [_full(tenant, u, fields) for u in page]
     if last is not None:
         link = _link("skip", dict(_base(tenant, fields), k="initial", after=last, s=start_seq))
-        return _json({"@odata.context": f"{state().https_base}/v1.0/$metadata#users", "@odata.nextLink": link,
-                      "value": values})
+        return json_response({"@odata.context": f"{state().https_base}/v1.0/$metadata#users", "@odata.nextLink": link,
+                              "value": values})
     return _finish(tenant, values, fields, start_seq)
 
 
@@ -110,8 +120,8 @@ def _changes(tenant: Tenant, fields, since: int, upto: int | None, offset: int):
     page = items[offset:offset + size]
     if offset + size < len(items):
         link = _link("skip", dict(_base(tenant, fields), k="changes", s=since, u=upto, o=offset + size))
-        return _json({"@odata.context": f"{state().https_base}/v1.0/$metadata#users", "@odata.nextLink": link,
-                      "value": page})
+        return json_response({"@odata.context": f"{state().https_base}/v1.0/$metadata#users", "@odata.nextLink": link,
+                              "value": page})
     return _finish(tenant, page, fields, upto)
 
 

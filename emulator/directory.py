@@ -28,6 +28,13 @@ def _hash_password(password: str, salt: str) -> str:
     return hashlib.sha256(f"{salt}:{password}".encode()).hexdigest()
 
 
+def password_complexity_ok(password: str) -> bool:
+    """Entra's rule: 8-256 characters and three of four character classes (Graph PATCH and the sign-in pages)."""
+    classes = [any(c.islower() for c in password), any(c.isupper() for c in password),
+               any(c.isdigit() for c in password), any(not c.isalnum() for c in password)]
+    return 8 <= len(password) <= 256 and sum(classes) >= 3
+
+
 @dataclass
 class User:
     """A directory user: Graph properties plus the sign-in state Entra keeps about them."""

@@ -1,110 +1,34 @@
-"""graph.microsoft.com v1.0: users, delta, single user, PATCH, revokeSignInSessions, /me."""
-import bisect
-import json
+"""graph.microsoft.com v1.0: users, single user, PATCH, revokeSignInSessions, /me (delta lives in delta.py)."""
 import re
-import socket
 import time
 from urllib.parse import urlencode
 
-import jwt
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Response, g, request
 
-from emulator.app import graph_error, identity_error, state
-from emulator.directory import DEFAULT_PROPERTIES, READ_ROLES, USER_PROPERTIES, WRITABLE_PROPERTIES, Tenant, User
+from emulator.common import state
+from emulator.directory import READ_ROLES, WRITABLE_PROPERTIES, User, password_complexity_ok
+from emulator.graph_common import (
+    DENIED,
+    GraphFailure,
+    graph_blueprint,
+    json_response,
+    page_users,
+    render_user,
+    require,
+    select_fields,
+)
 
-bp = Blueprint("graph", __name__, url_prefix="/v1.0")
+bp = graph_blueprint("graph", __name__)
 PRIVILEGED_ROLE = "Privileged Authentication Administrator"
 ENABLE_ROLES = {"User.EnableDisableAccount.All", "User.ReadWrite.All", "Directory.ReadWrite.All"}
 PASSWORD_ROLES = {"User-PasswordProfile.ReadWrite.All", "User.ReadWrite.All", "Directory.ReadWrite.All"}
 WRITE_ROLES = {"User.ReadWrite.All", "Directory.ReadWrite.All"}
 REVOKE_ROLES = {"User.RevokeSessions.All", "User.ReadWrite.All", "Directory.ReadWrite.All"}
-DENIED = "Insufficient privileges to complete the operation."
 FILTER_CLAUSE = re.compile(r"^\s*(id|userPrincipalName|accountEnabled|mail|userType)\s+eq\s+('(?:[^']|'')*'|true|false)\s*$",
                            re.IGNORECASE)
 
 
-class GraphFailure(Exception):
-    """Raised inside handlers; turned into Graph's error shape by the blueprint's handler."""
-
-    def __init__(self, status, code, message, headers=None):
-        super().__init__(message)
-        self.response = (status, code, message, headers)
-
-
-@bp.errorhandler(GraphFailure)
-def _failure(exc: GraphFailure):
-    return graph_error(*exc.response)
-
-
-@bp.before_request
-def _authenticate_and_inject_faults():
-    """Bearer token first (401 otherwise), then any switched-on throttling or fault."""
-    s = state()
-    s.count("graph_requests")
-    header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
-        return graph_error(401, "InvalidAuthenticationToken", "Access token is empty.")
-    try:
-        claims = s.tokens.decode(header[7:])
-    except jwt.ExpiredSignatureError:
-        return graph_error(401, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired.")
-    except jwt.PyJWTError:
-        return graph_error(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")
-    tenant = s.directory.find_tenant(claims.get("tid", ""))
-    if tenant is None:
-        return graph_error(401, "InvalidAuthenticationToken", "Access token validation failure.")
-    g.claims, g.tenant = claims, tenant
-    if s.faults.applies_to("graph"):
-        return apply_faults(claims.get("appid", "anonymous"))
-    return None
-
-
-def apply_faults(client_key: str, identity: bool = False):
-    """Throttle, fail, or drop the connection as the fault settings say (identity-shaped on the token endpoint)."""
-    s = state()
-    verdict, detail = s.faults.decide(client_key)
-    if verdict == "ok":
-        return None
-    s.count("faults" if verdict != "throttle" else "throttled")
-    if identity and verdict in ("throttle", "error"):
-        status = 429 if verdict == "throttle" else detail
-        response = identity_error(status, "temporarily_unavailable", 90055 if status == 429 else 90033,
-                                  "Too many requests. Retry later." if status == 429 else "The service is unavailable.")
-        response.headers["Retry-After"] = str(detail if verdict == "throttle" else 1)
-        return response
-    if verdict == "throttle":
-        return graph_error(429, "TooManyRequests", "Too many requests.", {"Retry-After": str(detail)})
-    if verdict == "drop":
-        sock = request.environ.get("werkzeug.socket")
-        if sock is not None:
-            sock.shutdown(socket.SHUT_RDWR)
-        return Response(status=500)
-    codes = {503: "serviceNotAvailable", 504: "UnknownError", 500: "generalException"}
-    return graph_error(detail, codes.get(detail, "UnknownError"), "The service is temporarily unavailable.",
-                       {"Retry-After": "1"} if detail == 503 else None)
-
-
-def _require(roles: set):
-    granted = set(g.claims.get("roles", [])) | set(g.claims.get("scp", "").split())
-    if not granted & roles:
-        raise GraphFailure(403, "Authorization_RequestDenied", DENIED)
-
-
 # -- query options -----------------------------------------------------------------------------
-
-def _select() -> list[str] | None:
-    raw = request.args.get("$select")
-    if not raw:
-        return None
-    fields = [f.strip() for f in raw.split(",") if f.strip()]
-    for name in fields:
-        if name not in USER_PROPERTIES and name != "manager":
-            raise GraphFailure(400, "Request_BadRequest",
-                               f"Could not find a property named '{name}' on type 'microsoft.graph.user'.")
-    if "id" not in fields:
-        fields.insert(0, "id")
-    return fields
-
 
 def _top(default=100) -> int:
     raw = request.args.get("$top")
@@ -155,17 +79,6 @@ def _expand_manager() -> bool:
     return True
 
 
-def render_user(tenant: Tenant, user: User, fields, expand_manager=False) -> dict:
-    """A user in Graph JSON: the selected properties (default set if none), manager if expanded."""
-    fields = fields or DEFAULT_PROPERTIES
-    out = {name: user.props.get(name) for name in fields if name != "manager"}
-    if "businessPhones" in out and out["businessPhones"] is None:
-        out["businessPhones"] = []
-    if expand_manager and user.manager_id and user.manager_id in tenant.users:
-        out["manager"] = {"@odata.type": "#microsoft.graph.user", "id": user.manager_id}
-    return out
-
-
 def _context_url(fields) -> str:
     base = state().https_base
     return f"{base}/v1.0/$metadata#users({','.join(fields)})" if fields else f"{base}/v1.0/$metadata#users"
@@ -182,8 +95,8 @@ def _link(path: str, **params) -> str:
 @bp.get("/users")
 def list_users():
     """Keyset-paged users with $select, $top, $filter, $count and $expand=manager."""
-    _require(READ_ROLES)
-    tenant, fields, top, accept = g.tenant, _select(), _top(), _filter()
+    require(READ_ROLES)
+    tenant, fields, top, accept = g.tenant, select_fields(), _top(), _filter()
     expand = _expand_manager()
     body = {"@odata.context": _context_url(fields)}
     if request.args.get("$count", "").lower() == "true":
@@ -196,29 +109,13 @@ def list_users():
         if not token or "after" not in token:
             raise GraphFailure(400, "Request_BadRequest", "The specified page token value has expired or is invalid.")
         after = token["after"]
-    page, last = _page(tenant, after, top, accept)
+    page, last = page_users(tenant, after, top, accept)
     if last is not None:
         body["@odata.nextLink"] = _link("users", **{"$skiptoken": state().seal({"after": last})})
     body["value"] = [render_user(tenant, u, fields, expand) for u in page]
     if last is None:
         body["value"].extend(state().raw_users)
-    return _json(body)
-
-
-def _page(tenant: Tenant, after: str | None, top: int, accept):
-    """Users after `after` in id order; returns the page and the id to continue from (or None)."""
-    found = []
-    with tenant.lock:
-        ids = tenant.sorted_ids
-        index = bisect.bisect_right(ids, after) if after else 0
-        while index < len(ids) and len(found) <= top:
-            user = tenant.users[ids[index]]
-            index += 1
-            if not user.soft_deleted and (accept is None or accept(user)):
-                found.append(user)
-    if len(found) > top:
-        return found[:top], found[top - 1].id
-    return found, None
+    return json_response(body)
 
 
 def _require_eventual():
@@ -229,7 +126,7 @@ def _require_eventual():
 @bp.get("/users/$count")
 def count_users():
     """Plain-text count; needs ConsistencyLevel: eventual, like Graph's advanced queries."""
-    _require(READ_ROLES)
+    require(READ_ROLES)
     _require_eventual()
     accept = _filter()
     with g.tenant.lock:
@@ -237,23 +134,14 @@ def count_users():
     return Response(str(total), mimetype="text/plain")
 
 
-def _json(body) -> Response:
-    try:
-        response = jsonify(body)
-    except UnicodeEncodeError:  # lone surrogates (only from raw test users): escaped, as JSON allows
-        response = Response(json.dumps(body, ensure_ascii=True))
-    response.headers["Content-Type"] = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
-    return response
-
-
 @bp.get("/users/<key>")
 def get_user(key):
     """One user by id or UPN."""
-    _require(READ_ROLES)
+    require(READ_ROLES)
     user = _find(key)
-    body = {"@odata.context": _context_url(_select()) + "/$entity"}
-    body.update(render_user(g.tenant, user, _select(), _expand_manager()))
-    return _json(body)
+    body = {"@odata.context": _context_url(select_fields()) + "/$entity"}
+    body.update(render_user(g.tenant, user, select_fields(), _expand_manager()))
+    return json_response(body)
 
 
 @bp.get("/me")
@@ -262,7 +150,7 @@ def me():
     if g.claims.get("idtyp") != "user":
         raise GraphFailure(400, "BadRequest", "/me request is only valid with delegated authentication flow.")
     user = _find(g.claims["oid"])
-    return _json(dict({"@odata.context": _context_url(None) + "/$entity"}, **render_user(g.tenant, user, _select())))
+    return json_response(dict({"@odata.context": _context_url(None) + "/$entity"}, **render_user(g.tenant, user, select_fields())))
 
 
 def _find(key: str) -> User:
@@ -274,13 +162,6 @@ def _find(key: str) -> User:
 
 
 # -- writes ------------------------------------------------------------------------------------
-
-def password_complexity_ok(password: str) -> bool:
-    """Entra's rule: 8-256 characters and three of four character classes."""
-    classes = [any(c.islower() for c in password), any(c.isupper() for c in password),
-               any(c.isdigit() for c in password), any(not c.isalnum() for c in password)]
-    return 8 <= len(password) <= 256 and sum(classes) >= 3
-
 
 @bp.patch("/users/<key>")
 def patch_user(key):
@@ -317,7 +198,7 @@ def _authorize_patch(user: User, body: dict) -> None:
     if set(body) - {"accountEnabled", "passwordProfile"}:
         needs.append(WRITE_ROLES)
     for roles in needs:
-        _require(roles)
+        require(roles)
     sensitive = {"accountEnabled", "passwordProfile"} & set(body)
     _, app = state().directory.find_app(g.claims.get("appid", ""))
     app_roles = app.directory_roles if app else set()
@@ -337,10 +218,8 @@ def _check_profile(profile) -> None:
 @bp.post("/users/<key>/revokeSignInSessions")
 def revoke_sessions(key):
     """Invalidate refresh tokens and the browser session cookies issued before now."""
-    _require(REVOKE_ROLES)
+    require(REVOKE_ROLES)
     user = _find(key)
     user.sessions_revoked_at = time.time()
-    return _json({"@odata.context": f"{state().https_base}/v1.0/$metadata#Edm.Boolean", "value": True})
+    return json_response({"@odata.context": f"{state().https_base}/v1.0/$metadata#Edm.Boolean", "value": True})
 
-
-from emulator import delta  # noqa: E402,F401  (registers /users/delta on this blueprint)

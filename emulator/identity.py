@@ -7,9 +7,8 @@ from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, jsonify, make_response, redirect, render_template, request
 
-from emulator.app import identity_error, state
-from emulator.directory import AppRegistration, Tenant, User
-from emulator.graph import apply_faults, password_complexity_ok
+from emulator.common import apply_faults, identity_error, state
+from emulator.directory import AppRegistration, Tenant, User, password_complexity_ok
 from emulator.state import AuthCode
 from emulator.tokens import GRAPH_APP_ID
 

@@ -1,5 +1,6 @@
 """Graph v1.0 users: auth errors, paging, $select, $filter, $count, $expand, PATCH, revoke, faults."""
 import uuid
+from datetime import datetime
 
 import pytest
 import requests
@@ -15,21 +16,36 @@ def _new_user(emulator, **extra):
     return emulator.create_user(**props)["props"]
 
 
-def test_missing_token_is_401_in_graph_shape(emulator):
-    """No bearer token: 401 InvalidAuthenticationToken with innerError request-id matching the header."""
-    response = CASession(emulator.info["ca_file"]).get(emulator.info["graph_endpoint"] + "/v1.0/users")
+def _assert_graph_401(response, message=None, client_request_id=None):
+    """Graph's documented error body: error{code, message, innerError{date, request-id, client-request-id}}."""
     body = response.json()
-    assert response.status_code == 401 and body["error"]["code"] == "InvalidAuthenticationToken"
-    assert body["error"]["innerError"]["request-id"] == response.headers["request-id"]
-    assert body["error"]["innerError"]["date"]
+    assert response.status_code == 401 and response.headers["Content-Type"].startswith("application/json")
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "innerError"}
+    assert body["error"]["code"] == "InvalidAuthenticationToken" and body["error"]["message"]
+    if message is not None:
+        assert body["error"]["message"] == message
+    inner = body["error"]["innerError"]
+    assert set(inner) == {"date", "request-id", "client-request-id"}
+    datetime.strptime(inner["date"], "%Y-%m-%dT%H:%M:%S")  # Graph's format: UTC, seconds, no offset
+    assert inner["request-id"] == response.headers["request-id"] and uuid.UUID(inner["request-id"])
+    expected_client_id = client_request_id or inner["request-id"]  # Graph echoes the client's id, else its own
+    assert inner["client-request-id"] == response.headers["client-request-id"] == expected_client_id
+
+
+def test_missing_token_is_401_in_graph_shape(emulator):
+    """No bearer token: 401 InvalidAuthenticationToken "Access token is empty." in Graph's error shape."""
+    response = CASession(emulator.info["ca_file"]).get(emulator.info["graph_endpoint"] + "/v1.0/users")
+    _assert_graph_401(response, "Access token is empty.")
 
 
 def test_forged_token_is_rejected(emulator):
-    """A token not signed by the emulator's key is refused."""
+    """A token not signed by the emulator's key is refused with the same 401 shape, echoing client-request-id."""
     http = CASession(emulator.info["ca_file"])
     forged = "eyJhbGciOiJIUzI1NiJ9.eyJ0aWQiOiJ4In0.c2lnbmF0dXJl"
-    response = http.get(emulator.info["graph_endpoint"] + "/v1.0/users", headers={"Authorization": f"Bearer {forged}"})
-    assert response.status_code == 401
+    client_request_id = str(uuid.uuid4())
+    response = http.get(emulator.info["graph_endpoint"] + "/v1.0/users",
+                        headers={"Authorization": f"Bearer {forged}", "client-request-id": client_request_id})
+    _assert_graph_401(response, client_request_id=client_request_id)
 
 
 def test_app_without_consent_is_403(graph):

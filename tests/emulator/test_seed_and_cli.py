@@ -6,8 +6,11 @@ import sys
 import time
 from collections import Counter
 
+from emulator.__main__ import parse_args
 from emulator.client import EmulatorClient
-from emulator.seed import make_tenant
+from emulator.directory import Directory
+from emulator.seed import DEMO_PASSWORD, make_tenant
+from emulator.state import EmulatorState
 
 
 def test_same_seed_same_directory():
@@ -34,7 +37,8 @@ def test_generated_users_are_realistic():
 
 
 def test_command_line_serves_and_writes_info(tmp_path):
-    """`python -m emulator` with free ports writes the info file; its credentials work; SIGTERM stops it."""
+    """`python -m emulator` with free ports writes the info file for the default seed; it answers; SIGTERM stops it."""
+    expected = make_tenant(parse_args([]).seed, 50)
     info_file = tmp_path / "info.json"
     proc = subprocess.Popen([sys.executable, "-m", "emulator", "--users", "50", "--https-port", "0", "--http-port", "0",
                              "--info-file", str(info_file), "--state-dir", str(tmp_path / "pki"), "--quiet"],
@@ -46,8 +50,13 @@ def test_command_line_serves_and_writes_info(tmp_path):
             time.sleep(0.05)
         info = json.loads(info_file.read_text())
         client = EmulatorClient(info)
-        assert info["tenants"][0]["user_count"] == 50 and info["demo_users"][0]["password"]
-        assert client.stats()["requests"] >= 0
+        assert info["tenant_id"] == expected.id and info["tenants"][0]["user_count"] == len(expected.users) == 50
+        assert [a["client_secret"] for a in info["applications"]] == [a.client_secret for a in expected.apps.values()]
+        demo_ids = [u["id"] for u in info["demo_users"]]
+        assert demo_ids and demo_ids == list(expected.users)[:len(demo_ids)]
+        assert {u["password"] for u in info["demo_users"]} == {DEMO_PASSWORD}
+        # This stats call is the first request the fresh emulator serves: it counts itself and nothing else.
+        assert client.stats() == dict(dict.fromkeys(EmulatorState(Directory()).stats, 0), requests=1)
         discovery = client.http.get(f"{info['authority_host']}/{info['tenant_id']}/v2.0/.well-known/openid-configuration")
         assert discovery.status_code == 200
     finally:
