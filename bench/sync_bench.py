@@ -94,7 +94,7 @@ def install_fresh(app, emu, name: str):
     upgrade()
     creds = emu.app()
     settings = clients.MicrosoftSettings.from_config(app.config)
-    form = integrations.InstallForm(name, emu.tenant_id, creds["client_id"], creds["client_secret"],
+    form = integrations.InstallRequest(name, emu.tenant_id, creds["client_id"], creds["client_secret"],
                                     date.today() + timedelta(days=90))
     return integrations.install(form, settings, actor=signals.SYSTEM), creds, settings
 

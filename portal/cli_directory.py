@@ -43,7 +43,7 @@ def _fail(exc: PortalError):
 def integration_add(name, tenant_id, client_id, secret_expires, cloud):
     """Install an integration; the client secret is read from stdin, never from an argument."""
     secret = sys.stdin.readline().strip() if not sys.stdin.isatty() else click.prompt("Client secret", hide_input=True)
-    form = integrations.InstallForm(name, tenant_id, client_id, secret, secret_expires.date(), cloud)
+    form = integrations.InstallRequest(name, tenant_id, client_id, secret, secret_expires.date(), cloud)
     try:
         item = integrations.install(form, _settings(), actor=CLI_ACTOR)
     except PortalError as exc:
@@ -62,9 +62,10 @@ def integration_verify(integration_id):
         item = integrations.get(integration_id)
     except PortalError as exc:
         _fail(exc)
-    result = integrations.verify(item, _settings(), actor=CLI_ACTOR)
-    if isinstance(result, EntraError):
-        _fail(result)
+    try:
+        integrations.verify(item, _settings(), actor=CLI_ACTOR)
+    except EntraError as exc:
+        _fail(exc)
     for row in integrations.checklist(item):
         click.echo(f"  [{'x' if row['ok'] else ' '}] {row['label']} (needs {row['needs']})")
     if item.status != "verified":

@@ -22,7 +22,7 @@ DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]
 
 
 @dataclass
-class InstallForm:
+class InstallRequest:
     """What the admin typed on the install form (or the CLI)."""
 
     name: str
@@ -45,7 +45,7 @@ INSTALL_MESSAGES = {
 }
 
 
-def validate_install(form: InstallForm, today: date | None = None) -> dict:
+def validate_install(form: InstallRequest, today: date | None = None) -> dict:
     """Field-by-field checks with messages that say what is wrong; raises ValidationError with `errors`."""
     today = today or datetime.now(UTC).date()
     name, tenant, client = form.name.strip(), form.tenant_id.strip().lower(), form.client_id.strip().lower()
@@ -89,7 +89,7 @@ def probe(creds: AppCredentials, retry: RetryPolicy | None = None) -> Probe:
     return Probe(claims.get("tid"), roles, True)
 
 
-def install(form: InstallForm, settings: MicrosoftSettings, *, actor: signals.Principal) -> Integration:
+def install(form: InstallRequest, settings: MicrosoftSettings, *, actor: signals.Principal) -> Integration:
     """Check the credentials with Microsoft, then save everything in one transaction (or nothing)."""
     clean = validate_install(form)
     creds = app_credentials(settings, form.cloud, clean["tenant_id"], clean["client_id"], clean["client_secret"])
@@ -116,14 +116,14 @@ def install(form: InstallForm, settings: MicrosoftSettings, *, actor: signals.Pr
     return integration
 
 
-def verify(integration: Integration, settings: MicrosoftSettings, *, actor: signals.Principal) -> Probe | EntraError:
-    """Re-run Verify on a saved integration and store the outcome (verified or failing, with why)."""
+def verify(integration: Integration, settings: MicrosoftSettings, *, actor: signals.Principal) -> Probe:
+    """Re-run Verify on a saved integration and store the outcome; a token failure is stored, then raised."""
     try:
         result = probe(credentials_for(integration, settings), settings.retry)
     except EntraError as exc:
         mark_failing(integration, exc.message, exc.support_info(), actor=actor)
         db.session.commit()
-        return exc
+        raise
     _record_probe(integration, result, actor)
     db.session.commit()
     return result
@@ -156,7 +156,7 @@ def mark_failing(integration: Integration, reason: str, info: dict, *, actor=sig
 def replace_secret(integration: Integration, new_secret: str, expires_on: date | None, settings: MicrosoftSettings,
                    *, actor: signals.Principal) -> Probe:
     """Check the new secret with Microsoft first; only a working secret replaces the old one."""
-    form = InstallForm(integration.name, integration.tenant_id, integration.client_id, new_secret, expires_on,
+    form = InstallRequest(integration.name, integration.tenant_id, integration.client_id, new_secret, expires_on,
                        integration.cloud)
     clean = validate_install(form)
     creds = app_credentials(settings, integration.cloud, integration.tenant_id, integration.client_id, clean["client_secret"])

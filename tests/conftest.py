@@ -73,7 +73,7 @@ def install_integration(app, emulator, app_name="Frontdesk", name="Contoso staff
 
     point_at(app, emulator)
     creds = emulator.app(app_name)
-    form = integrations.InstallForm(name, emulator.tenant_id, creds["client_id"], creds["client_secret"],
+    form = integrations.InstallRequest(name, emulator.tenant_id, creds["client_id"], creds["client_secret"],
                                     date.today() + timedelta(days=180))
     return integrations.install(form, clients.MicrosoftSettings.from_config(app.config), actor=signals.SYSTEM)
 

@@ -9,7 +9,7 @@ from flask import Response, render_template, request, stream_with_context
 from portal import audit
 from portal.admin import bp
 from portal.admin.views_common import bounded_int
-from portal.database import db
+from portal.database import get_or_404
 from portal.exceptions import NotFound, ValidationError
 from portal.models import AuditEvent
 
@@ -42,9 +42,7 @@ def audit_log():
 @bp.route("/audit/<int:event_id>")
 def audit_event(event_id):
     """One event with every field and its hashes."""
-    event = db.session.get(AuditEvent, event_id)
-    if event is None:
-        raise NotFound("There is no such audit event (it may have been archived).")
+    event = get_or_404(AuditEvent, event_id, "There is no such audit event (it may have been archived).")
     return render_template("admin/audit_event.html", event=event, meaning=audit.ACTIONS.get(event.action))
 
 

@@ -5,8 +5,7 @@ from portal import integrations
 from portal.admin import bp
 from portal.admin.forms import ActionForm, InstallForm, SecretForm
 from portal.admin.views_common import actor, ms_settings
-from portal.entra.credentials import EntraError
-from portal.exceptions import ValidationError
+from portal.exceptions import EntraError, ValidationError
 
 
 @bp.route("/marketplace")
@@ -22,7 +21,7 @@ def install():
     form, failure = InstallForm(), None
     if form.validate_on_submit():
         try:
-            integration = integrations.install(integrations.InstallForm(
+            integration = integrations.install(integrations.InstallRequest(
                 form.name.data, form.tenant_id.data, form.client_id.data, form.client_secret.data,
                 form.secret_expires_on.data, form.cloud.data), ms_settings(), actor=actor())
         except ValidationError as exc:
@@ -55,14 +54,20 @@ def integration(integration_id):
 def verify(integration_id):
     """Run Verify again and show the result."""
     item = integrations.get(integration_id)  # CSRFProtect has already checked the token of this POST
-    result = integrations.verify(item, ms_settings(), actor=actor())
-    if isinstance(result, EntraError):
-        flash(f"Verify failed: {result.message}", "danger")
-    elif item.status == "verified":
+    try:
+        integrations.verify(item, ms_settings(), actor=actor())
+    except EntraError as exc:
+        flash(f"Verify failed: {exc.message}", "danger")
+    else:
+        _flash_verified(item)
+    return redirect(url_for("admin.integration", integration_id=item.id))
+
+
+def _flash_verified(item) -> None:
+    if item.status == "verified":
         flash("Verified: Frontdesk can read users from Microsoft Graph.", "success")
     else:
         flash(f"Verify found a problem: {item.status_reason}", "warning")
-    return redirect(url_for("admin.integration", integration_id=item.id))
 
 
 @bp.route("/integrations/<int:integration_id>/secret", methods=["GET", "POST"])

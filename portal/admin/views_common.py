@@ -32,3 +32,8 @@ def bounded_int(value: str) -> int:
     if not 0 <= number <= MAX_ID:
         raise ValueError("out of range")
     return number
+
+
+def plural(count: int, noun: str) -> str:
+    """'1 session', '3 sessions': flash messages count things."""
+    return f"{count} {noun}{'s' if count != 1 else ''}"

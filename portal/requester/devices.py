@@ -2,11 +2,9 @@
 from flask import flash, redirect, render_template, session, url_for
 from flask_login import current_user
 
-from portal import signals
-from portal.database import db
 from portal.devices import registry
+from portal.devices import sessions as device_sessions
 from portal.devices.web import authenticated_at
-from portal.exceptions import NotFound
 from portal.requester import bp
 from portal.security import requester_required
 
@@ -33,11 +31,7 @@ def sign_out_device(device_id):
     blocked = _needs_fresh_sign_in()
     if blocked:
         return blocked
-    device = db.session.get(registry.DeviceSession, device_id)
-    if device is None or device.requester_id != current_user.id or device.id == session.get("device_id"):
-        raise NotFound("There is no such device among yours.")
-    registry.end(device, "revoked_by_user", signals.Principal.of(current_user))
-    db.session.commit()
+    device = device_sessions.sign_out_own_device(current_user, device_id, session.get("device_id"))
     flash(f"Signed out {device.device_label}.", "success")
     return redirect(url_for("requester.devices"))
 
@@ -49,8 +43,6 @@ def sign_out_others():
     blocked = _needs_fresh_sign_in()
     if blocked:
         return blocked
-    count = registry.end_all("requester", current_user.id, "revoked_by_user", signals.Principal.of(current_user),
-                             keep=session.get("device_id"))
-    db.session.commit()
+    count = device_sessions.sign_out_other_devices(current_user, session.get("device_id"))
     flash(f"Signed out {count} other device{'s' if count != 1 else ''}.", "success")
     return redirect(url_for("requester.devices"))

@@ -2,9 +2,8 @@
 from flask import render_template
 from flask_login import current_user
 
-from portal.database import db
+from portal import requesters
 from portal.directory.mapping import PORTAL_FIELDS, TABS
-from portal.models import Requester
 from portal.requester import bp
 from portal.security import requester_required
 
@@ -13,5 +12,5 @@ from portal.security import requester_required
 @requester_required
 def profile():
     """Synced fields on the three mapping tabs; they change only through the organisation's directory."""
-    manager = db.session.get(Requester, current_user.manager_id) if current_user.manager_id else None
-    return render_template("requester/profile.html", fields=PORTAL_FIELDS, tabs=TABS, manager=manager)
+    return render_template("requester/profile.html", fields=PORTAL_FIELDS, tabs=TABS,
+                           manager=requesters.manager_of(current_user))

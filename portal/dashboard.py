@@ -1,0 +1,65 @@
+"""The admin dashboard's figures: requester counts, integration health, and 14 days of sign-ins, syncs and devices."""
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from portal import integrations, policy
+from portal.database import db
+from portal.models import AuditEvent, DeviceSession, Requester, SyncRun
+
+SIGN_IN_ACTIONS = ("requester.sign_in", "requester.sign_in_failed", "admin.sign_in", "admin.sign_in_failed")
+
+
+def overview() -> dict:
+    """Everything the dashboard template shows, in one call."""
+    return {"counts": requester_counts(), "integrations": integration_health(), "recent": recent_events(),
+            "interval": timedelta(minutes=policy.get("sync_interval_minutes")), "sign_ins": sign_ins_per_day(),
+            "syncs": recent_syncs(), "devices": devices_by_type()}
+
+
+def requester_counts() -> dict:
+    """Requesters per status, plus how many are locked right now."""
+    counts = dict(db.session.execute(sa.select(Requester.status, sa.func.count()).group_by(Requester.status)).all())
+    counts["locked"] = db.session.scalar(sa.select(sa.func.count()).select_from(Requester).where(
+        Requester.locked_until > datetime.now(UTC))) or 0
+    return counts
+
+
+def integration_health() -> list[tuple]:
+    """Each integration with its secret expiry and the features its permissions still block."""
+    return [(i, integrations.expiry_state(i), [row["label"] for row in integrations.checklist(i) if not row["ok"]])
+            for i in integrations.all_integrations()]
+
+
+def recent_events(limit: int = 10) -> list[AuditEvent]:
+    """The newest audit events."""
+    return db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)).all()
+
+
+def sign_ins_per_day(days: int = 14) -> list[dict]:
+    """Requester and admin sign-ins per day, successes against failures."""
+    start = datetime.now(UTC).date() - timedelta(days=days - 1)
+    rows = db.session.execute(sa.select(AuditEvent.occurred_at, AuditEvent.outcome).where(
+        AuditEvent.action.in_(SIGN_IN_ACTIONS),
+        AuditEvent.occurred_at >= datetime.combine(start, datetime.min.time(), UTC))).all()
+    table = {start + timedelta(days=i): {"success": 0, "failure": 0} for i in range(days)}
+    for when, outcome in rows:
+        day = when.astimezone(UTC).date()
+        if day in table:
+            table[day][outcome] += 1
+    return [{"day": d.isoformat(), **v} for d, v in table.items()]
+
+
+def recent_syncs(limit: int = 15) -> list[dict]:
+    """The latest finished sync runs: duration and changes."""
+    runs = db.session.scalars(sa.select(SyncRun).where(SyncRun.finished_at.is_not(None))
+                              .order_by(SyncRun.id.desc()).limit(limit)).all()
+    return [{"run": r.id, "mode": r.mode, "seconds": round((r.finished_at - r.started_at).total_seconds(), 2),
+             "changes": r.created + r.updated + r.deactivated + r.reactivated} for r in reversed(runs)]
+
+
+def devices_by_type() -> list[dict]:
+    """Active sessions by device type."""
+    rows = db.session.execute(sa.select(DeviceSession.device_type, sa.func.count()).where(
+        DeviceSession.ended_at.is_(None)).group_by(DeviceSession.device_type)).all()
+    return [{"type": t, "count": n} for t, n in sorted(rows)]

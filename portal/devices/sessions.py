@@ -1,0 +1,85 @@
+"""The Sessions and My devices pages' service: find live sessions and end them, each change committed here."""
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from portal import signals
+from portal.database import db, get_or_404
+from portal.devices import registry
+from portal.exceptions import NotFound
+from portal.models import Admin, DeviceSession, Requester
+
+DEVICE_TYPES = ("desktop", "mobile", "tablet", "bot", "other")
+PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class SessionFilters:
+    """What the admin typed into the Sessions filter bar, already trimmed."""
+
+    person: str = ""
+    device_type: str | None = None
+    ip: str | None = None
+    older_than_hours: int | None = None
+
+
+def search(filters: SessionFilters, page: int):
+    """Live sessions of requesters and admins, newest activity first, one page of PER_PAGE."""
+    query = (sa.select(DeviceSession).outerjoin(Requester, DeviceSession.requester_id == Requester.id)
+             .outerjoin(Admin, DeviceSession.admin_id == Admin.id).where(DeviceSession.ended_at.is_(None))
+             .options(sa.orm.contains_eager(DeviceSession.requester), sa.orm.contains_eager(DeviceSession.admin))
+             .order_by(DeviceSession.last_seen_at.desc(), DeviceSession.id.desc()))
+    if filters.person:
+        like = f"%{filters.person.lower()}%"
+        query = query.where(sa.or_(sa.func.lower(Requester.display_name).like(like), sa.func.lower(Requester.email).like(like),
+                                   sa.func.lower(Admin.email).like(like)))
+    if filters.device_type in DEVICE_TYPES:
+        query = query.where(DeviceSession.device_type == filters.device_type)
+    if filters.ip:
+        query = query.where(DeviceSession.ip_address == filters.ip)
+    if filters.older_than_hours and filters.older_than_hours <= 24 * 3650:
+        query = query.where(DeviceSession.created_at <= registry.now() - timedelta(hours=filters.older_than_hours))
+    return db.paginate(query, page=max(page, 1), per_page=PER_PAGE, error_out=False)
+
+
+def revoke(device_id: int, actor: signals.Principal) -> DeviceSession:
+    """An admin ends one session now."""
+    device = get_or_404(DeviceSession, device_id, "There is no such session.")
+    registry.end(device, "revoked_by_admin", actor)
+    db.session.commit()
+    return device
+
+
+def revoke_person(requester_id: int, actor: signals.Principal) -> tuple[Requester, int]:
+    """An admin ends every session of one requester; returns the person and how many ended."""
+    person = get_or_404(Requester, requester_id, "There is no such requester.")
+    count = registry.end_all("requester", person.id, "revoked_by_admin", actor)
+    db.session.commit()
+    return person, count
+
+
+def revoke_all(actor: signals.Principal, keep: int | None) -> int:
+    """An admin ends every live session except their own (`keep`)."""
+    live = db.session.scalars(sa.select(DeviceSession).where(DeviceSession.ended_at.is_(None))).all()
+    count = sum(1 for device in live if device.id != keep and registry.end(device, "revoked_by_admin", actor))
+    db.session.commit()
+    return count
+
+
+def sign_out_own_device(requester: Requester, device_id: int, current_id: int | None) -> DeviceSession:
+    """A requester ends one of their other devices; someone else's device, or this one, is 'not found'."""
+    device = db.session.get(DeviceSession, device_id)
+    if device is None or device.requester_id != requester.id or device.id == current_id:
+        raise NotFound("There is no such device among yours.")
+    registry.end(device, "revoked_by_user", signals.Principal.of(requester))
+    db.session.commit()
+    return device
+
+
+def sign_out_other_devices(requester: Requester, current_id: int | None) -> int:
+    """A requester ends every device except this one."""
+    count = registry.end_all("requester", requester.id, "revoked_by_user", signals.Principal.of(requester),
+                             keep=current_id)
+    db.session.commit()
+    return count

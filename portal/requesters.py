@@ -1,0 +1,65 @@
+"""Requesters as admins and requesters see them: search, one person's page, and their manager."""
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from portal.database import db, get_or_404
+from portal.devices import registry
+from portal.models import AuditEvent, Integration, Requester
+
+STATUSES = ("active", "disabled", "deleted", "locked")
+PER_PAGE = 50
+SIGN_IN_ACTIONS = ("requester.sign_in", "requester.sign_in_failed", "requester.locked_out")
+
+
+@dataclass(frozen=True)
+class RequesterPage:
+    """One requester with what the admin page shows beside them."""
+
+    person: Requester
+    manager: Requester | None
+    integration: Integration | None
+    locked: bool
+    devices: list
+    sign_ins: list
+    events: list
+
+
+def search(q: str, status: str | None, page: int):
+    """Name, email or UPN contains `q`; status filter ('locked' means locked now); PER_PAGE a page."""
+    query = sa.select(Requester).order_by(Requester.display_name, Requester.id)
+    if q:
+        like = f"%{q.lower()}%"
+        query = query.where(sa.or_(sa.func.lower(Requester.display_name).like(like), sa.func.lower(Requester.email).like(like),
+                                   sa.func.lower(Requester.user_principal_name).like(like)))
+    if status == "locked":
+        query = query.where(Requester.locked_until > datetime.now(UTC))
+    elif status in STATUSES:
+        query = query.where(Requester.status == status)
+    return db.paginate(query, page=max(page, 1), per_page=PER_PAGE, error_out=False)
+
+
+def get(requester_id: int) -> Requester:
+    """One requester, or a 404 that says so."""
+    return get_or_404(Requester, requester_id, "There is no such requester.")
+
+
+def manager_of(person: Requester) -> Requester | None:
+    """The person's manager, when the directory names one Frontdesk knows."""
+    return db.session.get(Requester, person.manager_id) if person.manager_id else None
+
+
+def admin_page(requester_id: int) -> RequesterPage:
+    """Everything synced about one requester, their devices, and the audit events that concern them."""
+    person = get(requester_id)
+    concerning = sa.or_(sa.and_(AuditEvent.target_type == "requester", AuditEvent.target_id == str(person.id)),
+                        sa.and_(AuditEvent.actor_type == "requester", AuditEvent.actor_id == str(person.id)))
+    newest = sa.select(AuditEvent).where(concerning).order_by(AuditEvent.id.desc())
+    return RequesterPage(
+        person=person, manager=manager_of(person),
+        integration=db.session.get(Integration, person.integration_id) if person.integration_id else None,
+        locked=person.locked_until is not None and person.locked_until > datetime.now(UTC),
+        devices=registry.active("requester", person.id),
+        sign_ins=db.session.scalars(newest.where(AuditEvent.action.in_(SIGN_IN_ACTIONS)).limit(10)).all(),
+        events=db.session.scalars(newest.limit(15)).all())
