@@ -4,6 +4,7 @@ import io
 import json
 import logging
 import threading
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 
 from portal import audit, jobs
 from portal.devices import registry
+from portal.directory.mapping import default_mapping
 from portal.directory.sync import start_run
 from portal.models import AuditEvent, Integration, Requester, SyncRun, Ticket
 from tests import sso
@@ -29,28 +31,56 @@ def post(client, url, data=None, page=None):
     return client.post(url, data=dict(data or {}, csrf_token=token))
 
 
+class Day:
+    """Runs the steps of a scripted day, each checked at once for the audit actions it must record."""
+
+    def __init__(self, db):
+        self.db, self.seen = db, set()
+
+    @contextmanager
+    def expect(self, *wanted: str):
+        """The block must add an event for each wanted action (so a broken step fails where it broke)."""
+        before = self.db.session.scalar(sa.select(sa.func.max(AuditEvent.id))) or 0
+        yield
+        self.db.session.expire_all()
+        new = set(self.db.session.scalars(sa.select(AuditEvent.action).where(AuditEvent.id > before)))
+        assert set(wanted) <= new, f"missing {set(wanted) - new}; the step recorded {sorted(new)}"
+        self.seen |= new
+
+
 def test_every_action_comes_from_its_real_trigger(app, db, client, admin, emulator, new_user, monkeypatch, tmp_path):
-    """A scripted day in the life: pages, sign-ins, syncs and jobs produce every action in the vocabulary."""
+    """A scripted day in the life: pages, sign-ins, syncs and jobs produce every action in the vocabulary, each from
+    the step that should record it."""
+    from portal import tickets as ticket_service
     from portal.accounts import create_admin
 
+    day = Day(db)
     point_at(app, emulator)
-    for _ in range(5):
-        admin_sign_in(client, admin.email, "wrong password!!")          # admin.sign_in_failed, admin.locked_out
-    ops = create_admin("ops2@example.com", ADMIN_PASSWORD, "Second Admin")  # admin.created
-    assert admin_sign_in(client, ops.email, ADMIN_PASSWORD).status_code == 302  # admin.sign_in, session.started
+    with day.expect("admin.sign_in_failed", "admin.locked_out"):
+        for _ in range(5):
+            admin_sign_in(client, admin.email, "wrong password!!")
+    with day.expect("admin.created"):
+        ops = create_admin("ops2@example.com", ADMIN_PASSWORD, "Second Admin")
+    with day.expect("admin.sign_in", "session.started"):
+        assert admin_sign_in(client, ops.email, ADMIN_PASSWORD).status_code == 302
     creds = emulator.app()
     form = {"name": "Contoso", "tenant_id": emulator.tenant_id, "client_id": creds["client_id"], "cloud": "global",
             "secret_expires_on": (date.today() + timedelta(days=200)).isoformat()}
-    post(client, "/admin/marketplace/entra/install", dict(form, client_secret="wrong-secret"))  # integration.failing
-    post(client, "/admin/marketplace/entra/install", dict(form, client_secret=creds["client_secret"]))  # installed, verified
+    with day.expect("integration.failing"):
+        post(client, "/admin/marketplace/entra/install", dict(form, client_secret="wrong-secret"))
+    with day.expect("integration.installed", "integration.verified"):
+        post(client, "/admin/marketplace/entra/install", dict(form, client_secret=creds["client_secret"]))
     integration = db.session.scalar(sa.select(Integration))
-    post(client, f"/admin/integrations/{integration.id}/secret", {  # integration.secret_replaced
-        "client_secret": creds["client_secret"], "secret_expires_on": (date.today() + timedelta(days=10)).isoformat()})
-    jobs.check_secret_expiry(app)                                        # integration.secret_expiring
-    values = dict(app.config["POLICY_DEFAULTS"], sync_deactivation_threshold_percent=1)
-    post(client, "/admin/settings", values)                             # setting.changed
-    mapping = {k: v or "" for k, v in __import__("portal.directory.mapping", fromlist=["x"]).default_mapping().items()}
-    post(client, f"/admin/integrations/{integration.id}/mapping", dict(mapping, employee_id="", submit="1"))  # mapping.changed, sync.*
+    with day.expect("integration.secret_replaced"):
+        post(client, f"/admin/integrations/{integration.id}/secret", {
+            "client_secret": creds["client_secret"], "secret_expires_on": (date.today() + timedelta(days=10)).isoformat()})
+    with day.expect("integration.secret_expiring"):
+        jobs.check_secret_expiry(app)
+    with day.expect("setting.changed"):
+        post(client, "/admin/settings", dict(app.config["POLICY_DEFAULTS"], sync_deactivation_threshold_percent=1))
+    mapping = {k: v or "" for k, v in default_mapping().items()}
+    with day.expect("mapping.changed", "sync.started", "sync.finished"):
+        post(client, f"/admin/integrations/{integration.id}/mapping", dict(mapping, employee_id="", submit="1"))
     victims = [new_user() for _ in range(6)]
     start_run(integration, "delta", "manual")
     jobs.run_queued_syncs(app)
@@ -58,48 +88,57 @@ def test_every_action_comes_from_its_real_trigger(app, db, client, admin, emulat
         emulator.update_user(victim["id"], accountEnabled=False)
     post(client, f"/admin/integrations/{integration.id}/sync", {"mode": "delta"})
     held = db.session.scalar(sa.select(SyncRun).where(SyncRun.status == "awaiting_confirmation"))
-    post(client, f"/admin/sync/runs/{held.id}/confirm", page=f"/admin/sync/runs/{held.id}")  # sync.deactivation_confirmed
+    with day.expect("sync.deactivation_confirmed"):
+        post(client, f"/admin/sync/runs/{held.id}/confirm", page=f"/admin/sync/runs/{held.id}")
     person, blocked = new_user(), victims[0]
     start_run(integration, "delta", "manual")
     jobs.run_queued_syncs(app)
     requester_client = app.test_client()
-    assert sso.sign_in(requester_client, integration, person["userPrincipalName"], PASSWORD).status_code == 302
-    requester_client.get("/admin/")                                      # authorization.denied
-    from portal import tickets as ticket_service
-
+    with day.expect("requester.sign_in"):
+        assert sso.sign_in(requester_client, integration, person["userPrincipalName"], PASSWORD).status_code == 302
+    with day.expect("authorization.denied"):
+        requester_client.get("/admin/")
     ticket_service.seed_catalogue()
     locked_out = next(c for c in ticket_service.categories() if c.name == "Account locked out")
-    post(client, "/admin/workflows/new", {"name": "Unlock on request", "categories": str(locked_out.id), "enabled": "on",
-                                          "step_0_integration": integration.id, "step_0_action": "unlock",
-                                          "step_0_target": "requester"})  # workflow.saved
-    post(requester_client, "/tickets/new", {"category": locked_out.id, "subject": "Locked", "description": ""},
-         page="/tickets/new")                                            # ticket.created, action.requested, action.finished
+    with day.expect("workflow.saved"):
+        post(client, "/admin/workflows/new", {"name": "Unlock on request", "categories": str(locked_out.id),
+                                              "enabled": "on", "step_0_integration": integration.id,
+                                              "step_0_action": "unlock", "step_0_target": "requester"})
+    with day.expect("ticket.created", "action.requested", "action.finished"):
+        post(requester_client, "/tickets/new", {"category": locked_out.id, "subject": "Locked", "description": ""},
+             page="/tickets/new")
     ticket = db.session.scalar(sa.select(Ticket))
-    post(client, f"/admin/tickets/{ticket.id}", {"status": "resolved"})  # ticket.status_changed
+    with day.expect("ticket.status_changed"):
+        post(client, f"/admin/tickets/{ticket.id}", {"status": "resolved"})
     emulator.update_user(blocked["id"], accountEnabled=True)
-    for _ in range(5):                                                   # requester.sign_in_failed, requester.locked_out
-        sso.sign_in(app.test_client(), integration, blocked["userPrincipalName"], PASSWORD)
+    with day.expect("requester.sign_in_failed", "requester.locked_out"):
+        for _ in range(5):
+            sso.sign_in(app.test_client(), integration, blocked["userPrincipalName"], PASSWORD)
     locked = db.session.scalar(sa.select(Requester).where(Requester.entra_object_id == blocked["id"]))
-    post(client, f"/admin/requesters/{locked.id}/unlock", page=f"/admin/requesters/{locked.id}")  # requester.unlocked
-    second = app.test_client()
-    sso.sign_in(second, integration, person["userPrincipalName"], PASSWORD)
+    with day.expect("requester.unlocked"):
+        post(client, f"/admin/requesters/{locked.id}/unlock", page=f"/admin/requesters/{locked.id}")
+    sso.sign_in(app.test_client(), integration, person["userPrincipalName"], PASSWORD)
     mine = db.session.scalar(sa.select(Requester).where(Requester.entra_object_id == person["id"]))
-    post(client, f"/admin/requesters/{mine.id}/sessions/revoke", page=f"/admin/requesters/{mine.id}")  # session.revoked
+    with day.expect("session.revoked"):
+        post(client, f"/admin/requesters/{mine.id}/sessions/revoke", page=f"/admin/requesters/{mine.id}")
     third = app.test_client()
     sso.sign_in(third, integration, person["userPrincipalName"], PASSWORD)
-    post(third, "/logout", page="/home")                                  # requester.sign_out
+    with day.expect("requester.sign_out"):
+        post(third, "/logout", page="/home")
     fourth = app.test_client()
     sso.sign_in(fourth, integration, person["userPrincipalName"], PASSWORD)
     later = registry.now() + timedelta(hours=1)
     monkeypatch.setattr(registry, "now", lambda: later)
-    fourth.get("/home")                                                   # session.expired
+    with day.expect("session.expired"):
+        fourth.get("/home")
     monkeypatch.undo()
-    post(client, "/admin/logout", page="/admin/")                         # admin.sign_out
-    seen = actions(db)
+    with day.expect("admin.sign_out"):
+        post(client, "/admin/logout", page="/admin/")
+    day.seen |= actions(db)
     app.config["AUDIT_ARCHIVE_DIR"] = str(tmp_path)
     assert jobs.archive_audit(app, now=datetime.now(UTC) + timedelta(days=366)) > 0   # audit.archived
     archived = {json.loads(line)["action"] for f in Path(tmp_path).glob("*.jsonl") for line in f.read_text().splitlines()}
-    seen |= archived | actions(db)
+    seen = day.seen | archived | actions(db)
     assert seen == set(audit.ACTIONS), f"missing: {set(audit.ACTIONS) - seen}, unknown: {seen - set(audit.ACTIONS)}"
 
 

@@ -30,8 +30,11 @@ def assert_handled(response, where):
     """No 5xx; an error page says what happened and carries its reference id."""
     assert response.status_code < 500, (where, response.status_code, response.get_data(as_text=True)[:300])
     if response.status_code >= 400 and response.mimetype == "text/html":
-        assert 'id="error-reference"' in response.get_data(as_text=True) or response.status_code in (409, 422) \
-            or "is-invalid" in response.get_data(as_text=True) or "alert" in response.get_data(as_text=True), where
+        body = response.get_data(as_text=True)
+        if response.status_code in (401, 409, 422):  # the form again, with what to fix beside the field or above it
+            assert "is-invalid" in body or "invalid-feedback" in body or 'class="alert alert-danger' in body, where
+        else:
+            assert 'id="error-reference"' in body, where
 
 
 @FUZZ
