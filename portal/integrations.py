@@ -7,14 +7,14 @@ import sqlalchemy as sa
 
 from portal import signals
 from portal.crypto import SecretBox, secret_hint
-from portal.database import db
+from portal.database import db, get_or_404
 from portal.directory import mapping as fieldmap
 from portal.entra import credentials, permissions
 from portal.entra.clients import MicrosoftSettings, app_credentials, credentials_for, graph_for
 from portal.entra.cloud import CLOUDS
 from portal.entra.credentials import AppCredentials, EntraError
 from portal.entra.graph import GraphClient, GraphError, RetryPolicy
-from portal.exceptions import NotFound, ValidationError
+from portal.exceptions import ValidationError
 from portal.models import FieldMapping, Integration
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -191,13 +191,12 @@ def expiry_state(integration: Integration, today: date | None = None) -> tuple[s
 
 
 def get(integration_id: int) -> Integration:
-    integration = db.session.get(Integration, integration_id)
-    if integration is None:
-        raise NotFound("There is no such integration.")
-    return integration
+    """One integration, or a 404 that says so."""
+    return get_or_404(Integration, integration_id, "There is no such integration.")
 
 
 def all_integrations() -> list[Integration]:
+    """Every installed integration, by name."""
     return list(db.session.scalars(sa.select(Integration).order_by(Integration.name)))
 
 

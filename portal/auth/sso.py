@@ -3,6 +3,7 @@
 No Flask imports: views pass in what they read from the request and keep the flow in the session.
 """
 import json
+import re
 import logging
 import time
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ log = logging.getLogger("portal.sso")
 SCOPES = ["User.Read"]
 CALLBACK_TTL = 120  # seconds a sealed callback may take to come back from the browser
 MAX_PENDING_FLOWS = 5
+AADSTS_NUMBER = re.compile(r"AADSTS(\d+)\b")  # Microsoft numbers errors with 5 to 7 digits
 AADSTS_KINDS = {"50105": "not_assigned", "50057": "disabled_at_microsoft", "50053": "locked_at_microsoft",
                 "65001": "consent_required", "65004": "cancelled"}
 
@@ -67,8 +69,8 @@ def microsoft_error(params: dict) -> SignInFailed | None:
     if not error:
         return None
     description = str(params.get("error_description") or "")[:500]
-    code = description[6:11] if description.startswith("AADSTS") else ""
-    kind = AADSTS_KINDS.get(code) or {"access_denied": "cancelled", "consent_required": "consent_required",
+    number = AADSTS_NUMBER.match(description)
+    kind = AADSTS_KINDS.get(number.group(1) if number else "") or {"access_denied": "cancelled", "consent_required": "consent_required",
                                       "interaction_required": "interaction_required", "login_required": "interaction_required"
                                       }.get(str(error), "microsoft_error")
     return SignInFailed(kind, reason=f"{str(error)[:80]}: {description}")
