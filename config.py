@@ -78,7 +78,7 @@ class Config:
     RATELIMIT_ADMIN_LOGIN = os.environ.get("RATELIMIT_ADMIN_LOGIN", "20 per minute")
     RATELIMIT_SSO_START = os.environ.get("RATELIMIT_SSO_START", "30 per minute")
     RATELIMIT_SSO_CALLBACK = os.environ.get("RATELIMIT_SSO_CALLBACK", "60 per minute")
-    # Failed Microsoft sign-ins per client IP (only failures count): then 429 for a while.
+    # Failed Microsoft sign-ins per browser (address + session), counting only failures of a real flow: then 429.
     RATELIMIT_SSO_FAILURES = os.environ.get("RATELIMIT_SSO_FAILURES", "20 per 15 minutes")
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
     PROXY_FIX_HOPS = int(os.environ.get("PROXY_FIX_HOPS", "0"))
@@ -176,6 +176,8 @@ class ProductionConfig(Config):
         missing = [n for n in ("SECRET_KEY", "ENCRYPTION_KEY") if not _strong(getattr(self, n))]
         if not os.environ.get("DATABASE_URL"):
             missing.append("DATABASE_URL")
+        if not os.environ.get("PORTAL_URL", "").startswith("https://"):
+            missing.append("PORTAL_URL (the https:// address people use; Microsoft redirects back to it)")
         if missing:
             raise RuntimeError(
                 "Frontdesk refuses to start in production without these environment variables "

@@ -1,4 +1,5 @@
 """The SQLAlchemy handle and declarative base: the one Flask extension the domain may import."""
+import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -30,3 +31,8 @@ def get_or_404(model, ident, message: str):
     if row is None:
         raise NotFound(message)
     return row
+
+
+def contains_text(column, text: str):
+    """Case-insensitive 'contains' where % and _ typed into a search are literal characters, not wildcards."""
+    return sa.func.lower(column).contains(text.lower(), autoescape=True)

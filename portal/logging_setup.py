@@ -2,6 +2,7 @@
 import json
 import logging
 import sys
+import unicodedata
 from datetime import UTC, datetime
 
 from flask import g, has_request_context
@@ -15,6 +16,28 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+def escape_controls(text: str) -> str:
+    """Control and line-separator characters become visible escapes, so a value can never start a forged line."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch == " " else _escape(ch) for ch in text)
+
+
+def _escape(ch: str) -> str:
+    if unicodedata.category(ch) not in ("Cc", "Zl", "Zp", "Cf") and ch != "\x7f":
+        return ch
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+class PlainFormatter(logging.Formatter):
+    """The readable development format, with the message's control characters escaped (tracebacks stay multi-line)."""
+
+    def formatMessage(self, record):
+        record.message = escape_controls(record.message)
+        return super().formatMessage(record)
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line, for log shippers and SIEMs."""
 
@@ -22,7 +45,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record):
         body = {"ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-                "level": record.levelname, "logger": record.name, "msg": record.getMessage(),
+                "level": record.levelname, "logger": record.name, "msg": escape_controls(record.getMessage()),
                 "request_id": getattr(record, "request_id", "-")}
         body.update({k: getattr(record, k) for k in self.EXTRA if hasattr(record, k)})
         if record.exc_info:
@@ -39,7 +62,7 @@ def configure_logging(json_lines: bool, level: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler._frontdesk = True
     handler.addFilter(RequestIdFilter())
-    handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter(
+    handler.setFormatter(JsonFormatter() if json_lines else PlainFormatter(
         "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(level)

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from portal.database import db, get_or_404
+from portal.database import contains_text, db, get_or_404
 from portal.devices import registry
 from portal.models import AuditEvent, Integration, Requester
 
@@ -30,9 +30,8 @@ def search(q: str, status: str | None, page: int):
     """Name, email or UPN contains `q`; status filter ('locked' means locked now); PER_PAGE a page."""
     query = sa.select(Requester).order_by(Requester.display_name, Requester.id)
     if q:
-        like = f"%{q.lower()}%"
-        query = query.where(sa.or_(sa.func.lower(Requester.display_name).like(like), sa.func.lower(Requester.email).like(like),
-                                   sa.func.lower(Requester.user_principal_name).like(like)))
+        query = query.where(sa.or_(*(contains_text(column, q) for column in (
+            Requester.display_name, Requester.email, Requester.user_principal_name))))
     if status == "locked":
         query = query.where(Requester.locked_until > datetime.now(UTC))
     elif status in STATUSES:

@@ -25,6 +25,14 @@ def safe_next_url(target: str | None, fallback: str) -> str:
     return target
 
 
+def public_url(endpoint: str, **values) -> str:
+    """An absolute URL handed to Microsoft (redirect and sign-out URIs): in production it is built from PORTAL_URL,
+    never from the Host header a client chose."""
+    if current_app.config.get("ENV_NAME") == "production":
+        return urljoin(current_app.config["PORTAL_URL"], url_for(endpoint, **values))
+    return url_for(endpoint, _external=True, **values)
+
+
 def _deny(kind: str):
     """Send anonymous users to the right sign-in page; refuse signed-in people of the wrong kind."""
     if not current_user.is_authenticated:

@@ -3,7 +3,7 @@ bookkeeping, signals and the commit happen here, never in a view (compare Flask-
 import time
 
 import sqlalchemy as sa
-from flask import request, session
+from flask import g, request, session
 from flask_login import current_user, login_user, logout_user
 
 from portal import accounts, policy, signals
@@ -96,6 +96,7 @@ def start_requester_sign_in(integration_id: int, redirect_uri: str, login_hint: 
 
 def finish_requester_sign_in(args: dict, config) -> tuple[str, list]:
     """Check Microsoft's answer, the flow, the tenant and the requester, then sign in; returns (next URL, ended)."""
+    pending = None
     try:
         params = sso.unseal_callback(args["r"], config["ENCRYPTION_KEY"]) if "r" in args else args
         pending = _pop_flow(params)
@@ -111,6 +112,7 @@ def finish_requester_sign_in(args: dict, config) -> tuple[str, list]:
             raise SignInFailed("device_limit", requester=requester, reason=exc.message, counted=False) from exc
     except SignInFailed as exc:
         _record(exc)
+        g.sign_in_flow_failed = pending is not None  # only these count towards the per-browser failure limit
         raise
     session["sso"] = {"integration_id": integration.id, "oid": claims["oid"], "tid": claims["tid"]}
     return pending["next"], ended
@@ -120,6 +122,17 @@ def _end_session_url(integration_id: int | None, post_logout_redirect_uri: str, 
     """Microsoft's end-session URL for the integration the requester signed in with, if it still exists."""
     integration = db.session.get(Integration, integration_id) if integration_id else None
     return sso.end_session_url(_creds(integration, config), post_logout_redirect_uri) if integration else None
+
+
+def flow_failure_counted(_response) -> bool:
+    """For the failure rate limit: a callback with no flow of this browser (stale, forged, or sent from another
+    site's page) is refused cheaply and never uses up the limit that protects real sign-ins."""
+    return bool(g.get("sign_in_flow_failed"))
+
+
+def browser_key() -> str:
+    """Failures are limited per browser (address and session), so one browser cannot lock out its neighbours."""
+    return f"{request.remote_addr}|{session.sid if hasattr(session, 'sid') else '-'}"
 
 
 def _pop_flow(params: dict) -> dict:

@@ -2,6 +2,7 @@
 import csv
 import io
 import json
+import unicodedata
 from datetime import UTC, datetime
 
 from flask import Response, render_template, request, stream_with_context
@@ -12,6 +13,8 @@ from portal.admin.views_common import bounded_int
 from portal.database import get_or_404
 from portal.exceptions import NotFound, ValidationError
 from portal.models import AuditEvent
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # compared after NFKC, so fullwidth ＝ counts too
 
 
 def _when(name: str) -> datetime | None:
@@ -75,6 +78,6 @@ def _csv(rows):
 
 def _cell(value):
     """Neutralise spreadsheet formulas in exported text (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    if isinstance(value, str) and unicodedata.normalize("NFKC", value[:2])[:1] in FORMULA_STARTS:
         return "'" + value
     return value

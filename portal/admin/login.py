@@ -7,7 +7,7 @@ from portal.admin.forms import AdminLoginForm
 from portal.devices.web import flash_ended_devices
 from portal.exceptions import InvalidCredentials
 from portal.extensions import limiter
-from portal.security import public, safe_next_url
+from portal.security import public, public_url, safe_next_url
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -33,6 +33,6 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     """Sign out (POST only, with CSRF) and clear the server-side session."""
-    sign_in.sign_out(url_for("admin.login", _external=True), current_app.config)
+    sign_in.sign_out(public_url("admin.login"), current_app.config)
     flash("You have been signed out.", "info")
     return redirect(url_for("admin.login"))

@@ -3,8 +3,8 @@
 No Flask imports: views pass in what they read from the request and keep the flow in the session.
 """
 import json
-import re
 import logging
+import re
 import time
 from datetime import UTC, datetime
 from urllib.parse import urlencode

@@ -11,7 +11,7 @@ from portal import sign_in
 from portal.auth import sso
 from portal.devices.web import flash_ended_devices
 from portal.extensions import csrf, limiter
-from portal.security import safe_next_url
+from portal.security import public_url, safe_next_url
 
 bp = Blueprint("auth", __name__)
 
@@ -28,7 +28,7 @@ def login():
 def start(integration_id):
     """Begin the flow and go to Microsoft."""
     auth_uri = sign_in.start_requester_sign_in(
-        integration_id, url_for("auth.callback", _external=True), request.form.get("login_hint"),
+        integration_id, public_url("auth.callback"), request.form.get("login_hint"),
         safe_next_url(request.args.get("next"), url_for("requester.home")), current_app.config)
     return redirect(auth_uri)
 
@@ -44,7 +44,8 @@ def callback_post():
 
 @bp.route("/auth/callback", methods=["GET"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_SSO_CALLBACK"])
-@limiter.limit(lambda: current_app.config["RATELIMIT_SSO_FAILURES"], deduct_when=lambda r: r.status_code >= 400)
+@limiter.limit(lambda: current_app.config["RATELIMIT_SSO_FAILURES"], key_func=sign_in.browser_key,
+               deduct_when=sign_in.flow_failure_counted)
 def callback():
     """Finish the flow (the service checks everything and signs in), then go where the person was heading."""
     next_url, ended = sign_in.finish_requester_sign_in(request.args.to_dict(), current_app.config)
@@ -55,7 +56,7 @@ def callback():
 @bp.route("/logout", methods=["POST"])
 def logout():
     """Sign out here, then at Microsoft, landing on the signed-out page."""
-    target = url_for("auth.signed_out", _external=True)
+    target = public_url("auth.signed_out")
     end_session = sign_in.sign_out(target, current_app.config)
     return redirect(end_session or target)
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from portal import signals
-from portal.database import db, get_or_404
+from portal.database import contains_text, db, get_or_404
 from portal.devices import registry
 from portal.exceptions import NotFound
 from portal.models import Admin, DeviceSession, Requester
@@ -31,9 +31,8 @@ def search(filters: SessionFilters, page: int):
              .options(sa.orm.contains_eager(DeviceSession.requester), sa.orm.contains_eager(DeviceSession.admin))
              .order_by(DeviceSession.last_seen_at.desc(), DeviceSession.id.desc()))
     if filters.person:
-        like = f"%{filters.person.lower()}%"
-        query = query.where(sa.or_(sa.func.lower(Requester.display_name).like(like), sa.func.lower(Requester.email).like(like),
-                                   sa.func.lower(Admin.email).like(like)))
+        query = query.where(sa.or_(*(contains_text(column, filters.person) for column in (
+            Requester.display_name, Requester.email, Admin.email))))
     if filters.device_type in DEVICE_TYPES:
         query = query.where(DeviceSession.device_type == filters.device_type)
     if filters.ip:

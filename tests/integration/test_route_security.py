@@ -106,6 +106,7 @@ def test_production_sends_hsts_and_secure_cookies(monkeypatch, db_url):
     from cryptography.fernet import Fernet
 
     monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("PORTAL_URL", "https://portal.example/")
     monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "production-like-secret-key-" + "x" * 20)
     monkeypatch.setattr(ProductionConfig, "ENCRYPTION_KEY", Fernet.generate_key().decode())
     app = create_app(ProductionConfig(), SQLALCHEMY_DATABASE_URI=db_url, REDIS_URL=None, LOG_JSON=False)
