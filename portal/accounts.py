@@ -1,16 +1,20 @@
 """Local admin accounts: creation and password sign-in with lockout. No Flask imports."""
+import hashlib
+import hmac
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 from portal import signals
 from portal.database import db
 from portal.exceptions import Conflict, InvalidCredentials, ValidationError
-from portal.lockout import LockoutPolicy, is_locked, register_failure, register_success
+from portal.lockout import LockoutPolicy, count_failure, is_locked, register_success
 from portal.models import Admin
 
 MIN_PASSWORD_LENGTH = 12
+KNOWN_DEVICE_DAYS = 90
 INVALID_CREDENTIALS = ("The email address or password is not correct, or the account is locked for a while "
                        "after too many attempts. Try again later, or ask another admin to unlock it.")
 # Verifying against a fixed hash for unknown emails keeps the response time the same (no enumeration).
@@ -48,27 +52,58 @@ def create_admin(email: str, password: str, display_name: str = "", *, actor=sig
     return admin
 
 
-def authenticate_admin(email: str, password: str, policy: LockoutPolicy, now: datetime | None = None) -> Admin:
-    """Check a password sign-in, counting failures and locking; failures commit, success is committed by sign_in."""
+def authenticate_admin(email: str, password: str, policy: LockoutPolicy, *, device: str | None = None,
+                       secret_key: str = "", now: datetime | None = None) -> Admin:
+    """Check a password sign-in; every failure path pays one password hash (no timing oracle) and is committed.
+
+    A lock from failed attempts stops unknown browsers only: a browser holding this admin's known-device token
+    (set at an earlier sign-in) still gets in with the right password, so a stranger cannot lock an admin out.
+    """
     now = now or datetime.now(UTC)
     admin = db.session.scalar(sa.select(Admin).where(Admin.email == email.strip().lower()))
+    password_ok = (admin or _DUMMY).check_password(password)
     if admin is None:
-        _DUMMY.check_password(password)
         _failed(None, email, "unknown email")
-    if is_locked(admin, now):
+    if is_locked(admin, now) and not is_known_device(admin, device, secret_key):
         _failed(admin, email, "locked")
-    if not admin.check_password(password):
-        locked_now = register_failure(admin, now, policy)
-        if locked_now:
+    if not password_ok:
+        until = count_failure(Admin, admin.id, now, policy)
+        if until:
             signals.admin_locked_out.send("accounts", actor=signals.ANONYMOUS, target=_target(admin),
                                           outcome="failure", reason="too many failed sign-ins",
-                                          detail={"locked_until": admin.locked_until.isoformat()})
+                                          detail={"locked_until": until.isoformat()})
         _failed(admin, email, "wrong password")
     if not admin.is_enabled:
         _failed(admin, email, "account disabled")
     register_success(admin)
     admin.last_signed_in_at = now
     return admin
+
+
+def known_device_token(admin: Admin, secret_key: str) -> str:
+    """A signed note for a cookie: this browser signed in as this admin (OWASP 'device cookies'); a new password
+    voids it, because it carries a tag of the password hash."""
+    return _device_serializer(secret_key).dumps({"admin": admin.id, "tag": _password_tag(admin)})
+
+
+def is_known_device(admin: Admin, token: str | None, secret_key: str) -> bool:
+    """Whether the token was issued to this admin, within KNOWN_DEVICE_DAYS, for the current password."""
+    if not token or not secret_key:
+        return False
+    try:
+        data = _device_serializer(secret_key).loads(token, max_age=KNOWN_DEVICE_DAYS * 86400)
+    except BadData:
+        return False
+    return (isinstance(data, dict) and data.get("admin") == admin.id
+            and hmac.compare_digest(str(data.get("tag")), _password_tag(admin)))
+
+
+def _device_serializer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt="frontdesk-admin-known-device")
+
+
+def _password_tag(admin: Admin) -> str:
+    return hashlib.sha256((admin.password_hash or "").encode()).hexdigest()[:24]
 
 
 def _target(admin: Admin) -> signals.Target:

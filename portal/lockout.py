@@ -1,10 +1,14 @@
-"""Lockout arithmetic shared by admin and requester sign-in; pure functions, no Flask.
+"""Lockout arithmetic shared by admin and requester sign-in, and its atomic counter in the database; no Flask.
 
 Policy: `threshold` failures within `window` lock the account for `base`; each further lockout
 doubles the wait up to `maximum`. Attempts while locked neither count nor extend the lock.
 """
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from portal.database import db
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,8 @@ def is_locked(account, now: datetime) -> bool:
 
 
 def register_failure(account, now: datetime, policy: LockoutPolicy) -> bool:
-    """Count one failure; return True when this failure starts a lockout."""
+    """The reference model of one failure (True when it starts a lockout); count_failure does the same atomically in
+    the database, and the tests hold the two together."""
     if is_locked(account, now):
         return False
     if account.first_failed_at is None or now - account.first_failed_at > policy.window:
@@ -46,6 +51,27 @@ def register_failure(account, now: datetime, policy: LockoutPolicy) -> bool:
     account.lockout_count += 1
     account.failed_attempts, account.first_failed_at = 0, None
     return True
+
+
+def count_failure(model, account_id: int, now: datetime, policy: LockoutPolicy) -> datetime | None:
+    """Count one failure in the database itself, so concurrent attempts can neither overwrite each other's count nor
+    both start a lock; returns when the lock ends if this failure started one (the caller commits)."""
+    table = model.__table__
+    new_window = sa.or_(table.c.first_failed_at.is_(None), table.c.first_failed_at < now - policy.window)
+    counted = db.session.execute(
+        sa.update(table).where(table.c.id == account_id,
+                               sa.or_(table.c.locked_until.is_(None), table.c.locked_until <= now))
+        .values(failed_attempts=sa.case((new_window, 1), else_=table.c.failed_attempts + 1),
+                first_failed_at=sa.case((new_window, now), else_=table.c.first_failed_at))
+        .returning(table.c.failed_attempts, table.c.lockout_count)).first()
+    if counted is None or counted.failed_attempts < policy.threshold:
+        return None
+    until = now + policy.duration(counted.lockout_count)
+    started = db.session.execute(
+        sa.update(table).where(table.c.id == account_id, table.c.failed_attempts >= policy.threshold)
+        .values(locked_until=until, lockout_count=table.c.lockout_count + 1, failed_attempts=0, first_failed_at=None)
+        .returning(table.c.id)).first()
+    return until if started else None
 
 
 def register_success(account) -> None:

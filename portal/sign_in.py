@@ -65,10 +65,11 @@ def sign_out(post_logout_redirect_uri: str, config, reason: str = "signed_out") 
     return _end_session_url(integration_id, post_logout_redirect_uri, config)
 
 
-def sign_in_admin(email: str, password: str):
-    """Password sign-in for a local admin (lockout counted in accounts), then the shared sign-in; returns (admin, ended)."""
-    admin = accounts.authenticate_admin(email, password, lockout_policy())
-    return admin, sign_in(admin)
+def sign_in_admin(email: str, password: str, device: str | None, secret_key: str):
+    """Password sign-in for a local admin (lockout counted in accounts), then the shared sign-in; returns the admin,
+    devices ended by the limit, and a fresh known-device token for this browser."""
+    admin = accounts.authenticate_admin(email, password, lockout_policy(), device=device, secret_key=secret_key)
+    return admin, sign_in(admin), accounts.known_device_token(admin, secret_key)
 
 
 def verified_integrations() -> list[Integration]:

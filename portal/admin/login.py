@@ -2,12 +2,15 @@
 from flask import current_app, flash, redirect, render_template, request, url_for
 
 from portal import sign_in
+from portal.accounts import KNOWN_DEVICE_DAYS
 from portal.admin import bp
 from portal.admin.forms import AdminLoginForm
 from portal.devices.web import flash_ended_devices
 from portal.exceptions import InvalidCredentials
 from portal.extensions import limiter
 from portal.security import public, public_url, safe_next_url
+
+KNOWN_DEVICE_COOKIE = "frontdesk_admin_device"  # lets this browser past a lock that strangers caused
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -19,13 +22,18 @@ def login():
     error = None
     if form.validate_on_submit():
         try:
-            admin, ended = sign_in.sign_in_admin(form.email.data, form.password.data)
+            admin, ended, device = sign_in.sign_in_admin(form.email.data, form.password.data,
+                                                         request.cookies.get(KNOWN_DEVICE_COOKIE),
+                                                         current_app.config["SECRET_KEY"])
         except InvalidCredentials as exc:
             error = exc.message
         else:
             flash_ended_devices(ended)
             flash(f"Welcome back, {admin.label}.", "success")
-            return redirect(safe_next_url(request.args.get("next"), url_for("admin.dashboard")))
+            response = redirect(safe_next_url(request.args.get("next"), url_for("admin.dashboard")))
+            response.set_cookie(KNOWN_DEVICE_COOKIE, device, max_age=KNOWN_DEVICE_DAYS * 86400, path="/admin/",
+                                secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True, samesite="Strict")
+            return response
     status = 401 if error else 200
     return render_template("admin/login.html", form=form, error=error, reason=request.args.get("reason")), status
 

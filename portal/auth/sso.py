@@ -20,7 +20,7 @@ from portal.entra import credentials
 from portal.entra.credentials import AppCredentials
 from portal.entra.http import MicrosoftSession
 from portal.exceptions import SignInFailed
-from portal.lockout import LockoutPolicy, is_locked, register_failure, register_success
+from portal.lockout import LockoutPolicy, count_failure, is_locked, register_success
 from portal.models import Integration, Requester
 
 log = logging.getLogger("portal.sso")
@@ -125,11 +125,13 @@ def record_failure(exc: SignInFailed, policy: LockoutPolicy, now: datetime | Non
     signals.sign_in_failed.send("sso", actor=signals.Principal.of(requester) if requester else signals.ANONYMOUS,
                                 target=target, outcome="failure", reason=exc.code,
                                 detail={"detail": (exc.reason or "")[:300]})
-    if requester is not None and exc.counted and register_failure(requester, now, policy):
+    until = count_failure(Requester, requester.id, now, policy) if requester is not None and exc.counted else None
+    if until:
         signals.requester_locked_out.send("sso", actor=signals.SYSTEM, target=target, outcome="failure",
-                                          reason="too many failed sign-ins",
-                                          detail={"locked_until": requester.locked_until.isoformat()})
+                                          reason="too many failed sign-ins", detail={"locked_until": until.isoformat()})
     db.session.commit()
+    if requester is not None:
+        db.session.expire(requester)  # the count changed in the database, not on this object
 
 
 def prune_flows(flows: dict) -> dict:

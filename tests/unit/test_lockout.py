@@ -86,4 +86,4 @@ def test_json_log_lines_cannot_be_forged_with_newlines():
 
     record = logging.LogRecord("portal", logging.INFO, __file__, 1, "user said %s", ('x\n{"level": "ERROR"}',), None)
     line = JsonFormatter().format(record)
-    assert "\n" not in line and json.loads(line)["msg"] == 'user said x\n{"level": "ERROR"}'
+    assert "\n" not in line and json.loads(line)["msg"] == 'user said x\\x0a{"level": "ERROR"}'
