@@ -1,9 +1,13 @@
 """Outgoing mail over SMTP (MAIL_* settings), with admin-editable templates rendered in a Jinja sandbox."""
+import secrets
 import smtplib
 import time
 from email.message import EmailMessage
 from email.utils import make_msgid
+from html import escape
+from html.parser import HTMLParser
 
+from email_validator import EmailNotValidError, validate_email
 from jinja2.sandbox import SandboxedEnvironment
 
 from portal.exceptions import MailError, ValidationError
@@ -26,8 +30,16 @@ DEFAULT_TEMPLATES = {
 TEMPLATE_VARIABLES = ("name", "ticket", "temporary_password", "portal_url", "organisation")
 
 
+SLOT = "temporary_password"  # noqa: S105 (the name of the template variable, not a password)
+SAMPLE = {"name": "Alex", "ticket": 1, "portal_url": "https://portal.example/", "organisation": "Contoso"}
+# Characters that may stand right beside the password: anything else (/ = ? & # % @ ...) could make it part of a URL.
+PLAIN_NEIGHBOURS = set(" \t\r\n:()[]\"'.,;!*_")
+NOT_SENT = "Frontdesk did not send it: the template would put the temporary password"
+
+
 def validate_template(template: dict) -> None:
-    """Refuse templates that do not parse, or that would not include the temporary password."""
+    """Refuse a template that does not parse, or that would not show the password, or would put it anywhere but the
+    plain text of the message (a link, an image address, an attribute, the subject)."""
     from jinja2 import TemplateSyntaxError
 
     for part in ("subject", "text", "html"):
@@ -35,19 +47,99 @@ def validate_template(template: dict) -> None:
             SANDBOX.parse(template.get(part) or "")
         except TemplateSyntaxError as exc:
             raise ValidationError(f"The {part} template has an error on line {exc.lineno}: {exc.message}") from exc
-    if "temporary_password" not in template.get("text", "") or "temporary_password" not in template.get("html", ""):
-        raise ValidationError("Both the text and HTML bodies must include {{ temporary_password }}.")
+    try:
+        render(template, dict(SAMPLE, **{SLOT: "Sample-Password-1"}))
+    except MailError as exc:
+        raise ValidationError(exc.message.replace(NOT_SENT, "The template would put the temporary password")) from exc
 
 
 def render(template: dict, values: dict) -> tuple[str, str, str]:
-    """Subject, text and HTML bodies."""
-    return (SANDBOX.from_string(template["subject"]).render(values).strip().replace("\n", " "),
-            SANDBOX.from_string(template["text"]).render(values),
-            HTML_SANDBOX.from_string(template["html"]).render(values))
+    """Subject, text and HTML bodies. The password never reaches the template: it renders an unguessable marker,
+    and only a marker that comes out unchanged in plain text is swapped for the password (filters, URLs and
+    attributes therefore never see it)."""
+    values = dict(values)
+    nonce = secrets.token_hex(8)
+    password, marker = values.pop(SLOT, None), f"\ue000{nonce}\ue001"
+    values[SLOT] = marker
+    subject = SANDBOX.from_string(template["subject"]).render(values).strip().replace("\n", " ")
+    text = SANDBOX.from_string(template["text"]).render(values)
+    html = HTML_SANDBOX.from_string(template["html"]).render(values)
+    if marker in subject:
+        raise MailError(f"{NOT_SENT} in the subject line. Move {{{{ {SLOT} }}}} into the message body.")
+    leftovers = [part.replace(marker, "") for part in (subject, text, html)]
+    if any(nonce in part.lower() or "\ue000" in part or "\ue001" in part for part in leftovers):
+        raise MailError(f"{NOT_SENT} through a filter or a slice. Write {{{{ {SLOT} }}}} plainly.")
+    _check_plain(text, marker)
+    _check_html(html, marker)
+    return subject, text.replace(marker, password or ""), html.replace(marker, escape(password or ""))
+
+
+def _check_plain(text: str, marker: str) -> None:
+    """The text body must show the password at least once, each time as a word of its own."""
+    found = text.split(marker)
+    if len(found) < 2:
+        raise MailError(f"{NOT_SENT} nowhere in the text body. Write {{{{ {SLOT} }}}} on its own in the text.")
+    for before, after in zip(found[:-1], found[1:], strict=True):
+        if (before[-1:] or " ") not in PLAIN_NEIGHBOURS or (after[:1] or " ") not in PLAIN_NEIGHBOURS:
+            raise MailError(f"{NOT_SENT} inside a link or word in the text body. Put {{{{ {SLOT} }}}} on its own.")
+
+
+class _PasswordPlaces(HTMLParser):
+    """Where the marker lands in rendered HTML: visible text is fine, attributes, comments, scripts and styles
+    are not."""
+
+    def __init__(self, marker: str):
+        super().__init__(convert_charrefs=True)
+        self.marker, self.visible, self.hidden, self.inside = marker, 0, [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.inside.append(tag)
+        if any(self.marker in (value or "") for _, value in attrs):
+            self.hidden.append(f"an attribute of <{tag}>")
+
+    def handle_endtag(self, tag):
+        if tag in self.inside:
+            del self.inside[len(self.inside) - 1 - self.inside[::-1].index(tag):]
+
+    def handle_data(self, data):
+        if self.marker in data:
+            if {"script", "style", "title", "head"} & set(self.inside):
+                self.hidden.append("a script or style")
+            else:
+                self.visible += data.count(self.marker)
+
+    def handle_comment(self, data):
+        if self.marker in data:
+            self.hidden.append("a comment")
+
+
+def _check_html(html: str, marker: str) -> None:
+    places = _PasswordPlaces(marker)
+    places.feed(html)
+    places.close()
+    if places.hidden:
+        raise MailError(f"{NOT_SENT} in {places.hidden[0]} of the HTML body. Show it only as text.")
+    if places.visible != html.count(marker) or not places.visible:
+        raise MailError(f"{NOT_SENT} nowhere visible in the HTML body. Show {{{{ {SLOT} }}}} as text.")
+
+
+def single_recipient(to) -> str:
+    """Exactly one valid address, or MailError: a synced 'a@x, b@y' or a header break never reaches SMTP."""
+    try:
+        return validate_email(to, check_deliverability=False).normalized if isinstance(to, str) else _no(to)
+    except EmailNotValidError as exc:
+        raise MailError(f"The recipient is not one valid email address ({exc}); nothing was sent.",
+                        code="invalid_recipient") from exc
+
+
+def _no(to):
+    raise EmailNotValidError(f"a {to.__class__.__name__} is not an address")
 
 
 def send(config, to: str, subject: str, text: str, html: str | None = None, attempts: int = 3) -> str:
-    """Send one message, retrying connection and transient SMTP errors; returns the Message-ID."""
+    """Send one message to one checked recipient, retrying connection and transient SMTP errors; returns the
+    Message-ID."""
+    to = single_recipient(to)
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = config["MAIL_DEFAULT_SENDER"], to, subject
     message["Message-ID"] = make_msgid(domain="frontdesk")
