@@ -26,6 +26,8 @@ ACTIONS = {
     "admin.locked_out": "Too many failed admin sign-ins locked the account for a while.",
     "admin.sign_out": "An admin signed out.",
     "admin.created": "A local admin account was created (CLI or demo seed).",
+    "admin.step_up": "An admin entered their password again before a security change (settings, secrets, mail "
+                     "templates, installs, workflows, ending others' sessions); a wrong one counts as a failed sign-in.",
     "authorization.denied": "Someone reached a page their role may not open (a requester on an admin page).",
     "setting.changed": "An admin changed a policy setting; detail holds the old and new value.",
     "integration.installed": "An Entra ID integration was installed (credentials checked with Microsoft first).",

@@ -72,6 +72,20 @@ def sign_in_admin(email: str, password: str, device: str | None, secret_key: str
     return admin, sign_in(admin), accounts.known_device_token(admin, secret_key)
 
 
+def confirm_admin_password(password: str, device: str | None, secret_key: str) -> None:
+    """Step-up: the signed-in admin enters their password again; a wrong one counts like a failed sign-in, a right
+    one makes this sign-in fresh for another FRESH_SIGN_IN (audited, committed)."""
+    admin = current_user._get_current_object()
+    accounts.authenticate_admin(admin.email, password, lockout_policy(), device=device, secret_key=secret_key)
+    moment = registry.now()
+    device_row = db.session.get(registry.DeviceSession, session.get("device_id") or 0)
+    if device_row is not None:
+        device_row.authenticated_at = moment
+    session["auth_time"] = moment.timestamp()
+    signals.admin_stepped_up.send("sign_in", actor=signals.Principal.of(admin), target=_target(admin))
+    db.session.commit()
+
+
 def verified_integrations() -> list[Integration]:
     """One 'Sign in with Microsoft' button per verified integration."""
     return list(db.session.scalars(sa.select(Integration).where(Integration.status == "verified")

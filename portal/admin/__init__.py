@@ -16,6 +16,7 @@ from portal.admin import (  # noqa: E402,F401  (routes register on import)
     requesters,
     sessions,
     settings,
+    step_up,
     sync,
     tickets,
     workflows,

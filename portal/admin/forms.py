@@ -24,6 +24,13 @@ class AdminLoginForm(FlaskForm):
     submit = SubmitField("Sign in")
 
 
+class StepUpForm(FlaskForm):
+    """The signed-in admin's password, again, before a security change."""
+
+    password = PasswordField("Your password", validators=[DataRequired(), Length(max=1024)])
+    submit = SubmitField("Confirm and continue")
+
+
 class PolicyForm(FlaskForm):
     """Session, lockout, sync and retention policy."""
 

@@ -76,6 +76,8 @@ def test_every_action_comes_from_its_real_trigger(app, db, client, admin, emulat
             "client_secret": creds["client_secret"], "secret_expires_on": (date.today() + timedelta(days=10)).isoformat()})
     with day.expect("integration.secret_expiring"):
         jobs.check_secret_expiry(app)
+    with day.expect("admin.step_up"):
+        post(client, "/admin/confirm-password", {"password": ADMIN_PASSWORD})
     with day.expect("setting.changed"):
         post(client, "/admin/settings", dict(app.config["POLICY_DEFAULTS"], sync_deactivation_threshold_percent=1))
     mapping = {k: v or "" for k, v in default_mapping().items()}

@@ -1,0 +1,42 @@
+"""Step-up: security changes need the admin's password within the last 10 minutes (ASVS 7.5.2), audited."""
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+
+from portal import sign_in
+from portal.admin import bp
+from portal.admin.forms import StepUpForm
+from portal.admin.login import KNOWN_DEVICE_COOKIE
+from portal.devices import registry
+from portal.devices.web import authenticated_at
+from portal.exceptions import InvalidCredentials
+from portal.security import safe_next_url
+
+# Pages that change security: policy, secrets, mail templates, installs, workflows, other people's sessions.
+STEP_UP_ENDPOINTS = frozenset({"admin.settings", "admin.replace_secret", "admin.mail_template", "admin.install",
+                               "admin.workflow_edit", "admin.revoke_session", "admin.revoke_person", "admin.revoke_all"})
+
+
+@bp.before_request
+def require_recent_sign_in():
+    """Send a stale sign-in to the password page first, and back to the page it came from afterwards."""
+    if request.endpoint not in STEP_UP_ENDPOINTS or registry.is_fresh(authenticated_at()):
+        return None
+    back = request.full_path.rstrip("?") if request.method == "GET" else urlsplit(request.referrer or "").path
+    flash("For your security, enter your password again before changing this.", "info")
+    return redirect(url_for("admin.step_up", next=safe_next_url(back, url_for("admin.dashboard"))))
+
+
+@bp.route("/confirm-password", methods=["GET", "POST"])
+def step_up():
+    """Ask for the password again; a right one makes the sign-in fresh for 10 minutes."""
+    form, error = StepUpForm(), None
+    if form.validate_on_submit():
+        try:
+            sign_in.confirm_admin_password(form.password.data, request.cookies.get(KNOWN_DEVICE_COOKIE),
+                                           current_app.config["SECRET_KEY"])
+        except InvalidCredentials as exc:
+            error = exc.message
+        else:
+            return redirect(safe_next_url(request.args.get("next"), url_for("admin.dashboard")))
+    return render_template("admin/step_up.html", form=form, error=error), (401 if error else 200)
