@@ -68,6 +68,8 @@ class Config:
     # keeps it for the longest absolute lifetime an admin can choose (72 hours).
     SESSION_REFRESH_EACH_REQUEST = False
     PERMANENT_SESSION_LIFETIME = timedelta(hours=72)
+    # A visitor who has not signed in (a CSRF token, a pending Microsoft sign-in) is kept only this long.
+    SESSION_ANONYMOUS_MINUTES = int(os.environ.get("SESSION_ANONYMOUS_MINUTES", "20"))
     # Policy values are read on every request; each process keeps them this long (0: always read).
     POLICY_CACHE_SECONDS = int(os.environ.get("POLICY_CACHE_SECONDS", "5"))
 
@@ -76,6 +78,7 @@ class Config:
     # If Redis (the limiter's store) goes away, count in process memory meanwhile rather than fail requests.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_ADMIN_LOGIN = os.environ.get("RATELIMIT_ADMIN_LOGIN", "20 per minute")
+    RATELIMIT_SIGN_IN_PAGES = os.environ.get("RATELIMIT_SIGN_IN_PAGES", "60 per minute")  # GET /login, /admin/login
     RATELIMIT_SSO_START = os.environ.get("RATELIMIT_SSO_START", "30 per minute")
     RATELIMIT_SSO_CALLBACK = os.environ.get("RATELIMIT_SSO_CALLBACK", "60 per minute")
     # Failed Microsoft sign-ins per browser (address + session), counting only failures of a real flow: then 429.
@@ -150,6 +153,7 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-secret-key-not-for-production"  # noqa: S105 (test profile only; production rejects it)
     ENCRYPTION_KEY = _fernet_key()
     RATELIMIT_ADMIN_LOGIN = "1000 per minute"
+    RATELIMIT_SIGN_IN_PAGES = "1000 per minute"
     RATELIMIT_SSO_START = "1000 per minute"
     RATELIMIT_SSO_CALLBACK = "1000 per minute"
     RATELIMIT_SSO_FAILURES = "1000 per minute"

@@ -1,5 +1,6 @@
 """Chooses the server-side session backend (Redis when configured, otherwise the database) and guards it."""
 import logging
+from datetime import timedelta
 
 import redis
 from flask import Flask, g
@@ -39,8 +40,15 @@ class GuardedSessionInterface(SessionInterface):
     answers 503. Saving: the response becomes the 503 page and sets no cookie, as the session was not stored.
     """
 
-    def __init__(self, inner: SessionInterface):
+    def __init__(self, inner: SessionInterface, anonymous_lifetime: timedelta):
         self.inner = inner
+        upsert = inner._upsert_session  # Flask-Session's per-backend storage hook (pinned 0.8)
+
+        def store(lifetime, session, store_id):
+            """A visitor who is not signed in is kept briefly (a CSRF token, a pending sign-in), not for 72 h."""
+            return upsert(lifetime if "_user_id" in session else min(lifetime, anonymous_lifetime), session, store_id)
+
+        inner._upsert_session = store
 
     def open_session(self, app, request):
         try:
@@ -95,4 +103,5 @@ def guard_request():
 
 def guard_session_store(app: Flask) -> None:
     """Wrap the session interface chosen by Flask-Session (security.register_security adds guard_request)."""
-    app.session_interface = GuardedSessionInterface(app.session_interface)
+    app.session_interface = GuardedSessionInterface(
+        app.session_interface, timedelta(minutes=app.config["SESSION_ANONYMOUS_MINUTES"]))

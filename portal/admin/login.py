@@ -15,6 +15,7 @@ KNOWN_DEVICE_COOKIE = "frontdesk_admin_device"  # lets this browser past a lock 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_ADMIN_LOGIN"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_SIGN_IN_PAGES"], methods=["GET"])
 @public
 def login():
     """Show the form; on success go to a safe `next` (the service rotated the session id)."""

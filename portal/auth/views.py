@@ -17,6 +17,7 @@ bp = Blueprint("auth", __name__)
 
 
 @bp.route("/login")
+@limiter.limit(lambda: current_app.config["RATELIMIT_SIGN_IN_PAGES"])
 def login():
     """One 'Sign in with Microsoft' button per verified integration."""
     return render_template("auth/login.html", integrations=sign_in.verified_integrations(),

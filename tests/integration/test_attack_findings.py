@@ -2,8 +2,10 @@
 import csv
 import io
 import logging
+from datetime import UTC, datetime
 
 import pytest
+import sqlalchemy as sa
 
 from config import ProductionConfig
 from portal import create_app
@@ -106,3 +108,37 @@ def test_production_refuses_to_start_without_an_https_portal_url(monkeypatch):
     monkeypatch.setattr(ProductionConfig, "ENCRYPTION_KEY", "production-like-encryption-key-" + "y" * 20)
     with pytest.raises(RuntimeError, match="PORTAL_URL"):
         ProductionConfig()
+
+
+def _stored_session_lifetimes(app, db) -> list[float]:
+    """Seconds each stored session has left, from Redis TTLs or the sessions table's expiry."""
+    if app.config.get("REDIS_URL"):
+        from portal.session_store import redis_client
+
+        store = redis_client(app.config["REDIS_URL"])
+        return [store.ttl(key) for key in store.scan_iter(app.config["SESSION_KEY_PREFIX"] + "*")]
+    now = datetime.now(UTC).replace(tzinfo=None)  # Flask-Session stores naive UTC
+    return [(expiry - now).total_seconds() for expiry in db.session.scalars(
+        sa.select(sa.column("expiry", sa.DateTime)).select_from(sa.table(app.config["SESSION_SQLALCHEMY_TABLE"])))]
+
+
+def test_anonymous_visitors_are_kept_minutes_not_days(app, db, synced, person):  # noqa: F811
+    """100 cookie-less visits to /login leave sessions that expire within SESSION_ANONYMOUS_MINUTES (before: each
+    kept 72 hours); a signed-in requester's session keeps the full lifetime."""
+    for _ in range(100):
+        assert app.test_client().get("/login").status_code == 200
+    anonymous = _stored_session_lifetimes(app, db)
+    assert anonymous and max(anonymous) <= app.config["SESSION_ANONYMOUS_MINUTES"] * 60
+    signed_in = app.test_client()
+    assert sso.sign_in(signed_in, synced, person["userPrincipalName"], PASSWORD).status_code == 302
+    longest = max(_stored_session_lifetimes(app, db))
+    assert longest > app.permanent_session_lifetime.total_seconds() - 120
+
+
+@pytest.mark.settings(RATELIMIT_SIGN_IN_PAGES="5 per minute")
+def test_sign_in_pages_are_rate_limited(client):
+    """The sixth GET of a sign-in page in a minute gets the 429 page with Retry-After."""
+    for url in ("/login", "/admin/login"):
+        statuses = [client.get(url).status_code for _ in range(6)]
+        assert statuses == [200] * 5 + [429], url
+        assert client.get(url).headers.get("Retry-After")
