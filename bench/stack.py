@@ -108,7 +108,7 @@ class Stack:
         env = self.production_env(BIND=f"127.0.0.1:{self.port}", WEB_CONCURRENCY=str(self.workers),
                                   TLS_CERT_FILE=str(pki["cert"]), TLS_KEY_FILE=str(pki["key"]),
                                   RATELIMIT_SSO_START="1000000 per minute", RATELIMIT_SSO_CALLBACK="1000000 per minute",
-                                  RATELIMIT_SSO_FAILURES="1000000 per minute")
+                                  RATELIMIT_SSO_FAILURES="1000000 per minute", RATELIMIT_SIGN_IN_PAGES="1000000 per minute")
         self.portal_ca = str(pki["ca"])
         proc = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "wsgi:app"],
                                 cwd=ROOT, env=env)
