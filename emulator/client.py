@@ -76,6 +76,12 @@ class EmulatorClient:
     def set_raw_users(self, users: list) -> dict:
         return self._call("PUT", "/raw-users", json={"users": users})
 
+    def tamper_next_id_token(self, kind: str | None) -> dict:
+        return self._call("PUT", "/id-token-tamper", json={"kind": kind})
+
+    def rotate_signing_key(self) -> str:
+        return self._call("POST", "/keys/rotate")["kid"]
+
     def expire_delta_tokens(self) -> dict:
         return self._call("POST", "/delta/expire")
 

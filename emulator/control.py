@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify, request
 
 from emulator.common import state
 from emulator.directory import USER_PROPERTIES
+from emulator.tampering import KINDS as TAMPER_KINDS
 
 bp = Blueprint("control", __name__, url_prefix="/_emulator")
 
@@ -155,6 +156,22 @@ def set_raw_users():
         return jsonify(error="Send {\"users\": [...]}"), 400
     state().raw_users = users
     return jsonify(count=len(users))
+
+
+@bp.put("/id-token-tamper")
+def set_id_token_tamper():
+    """Test hook: break the next id token the token endpoint issues in the named way (null disarms)."""
+    kind = (request.get_json(force=True, silent=True) or {}).get("kind")
+    if kind is not None and kind not in TAMPER_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(TAMPER_KINDS)}")
+    state().id_token_tamper = kind
+    return jsonify(kind=kind)
+
+
+@bp.post("/keys/rotate")
+def rotate_signing_key():
+    """Sign with a new key from now on; the old keys stay in the JWKS (a Microsoft key rollover)."""
+    return jsonify(kid=state().tokens.rotate())
 
 
 @bp.post("/delta/expire")

@@ -57,6 +57,7 @@ def openid_configuration(tenant_key):
 def keys(tenant_key):
     """JWKS with the RS256 signing key."""
     _, error = _tenant_or_error(tenant_key)
+    state().count("jwks_requests")
     return error or jsonify(state().tokens.jwks())
 
 
@@ -356,6 +357,7 @@ def _code_tokens(tenant, app, user, code) -> dict:
                                               scopes=scopes),
         "refresh_token": s.seal({"rt": user.id, "c": app.client_id}),
         "id_token": s.tokens.id_token(issuer=f"{s.https_base}/{tenant.id}/v2.0", client_id=app.client_id,
-                                      tenant_id=tenant.id, user=user, nonce=code.nonce),
+                                      tenant_id=tenant.id, user=user, nonce=code.nonce,
+                                      tamper=s.take_id_token_tamper()),
         "client_info": client_info,
     }

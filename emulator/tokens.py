@@ -1,5 +1,6 @@
-"""RS256 signing of id tokens and access tokens, and the JWKS that publishes the key."""
+"""RS256 signing of id tokens and access tokens, and the JWKS that publishes the keys."""
 import base64
+import threading
 import time
 import uuid
 from collections import deque
@@ -8,32 +9,62 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from emulator import tampering
+
 ACCESS_TOKEN_LIFETIME = 3599
 ID_TOKEN_LIFETIME = 3600
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 
 
+def new_kid() -> str:
+    """A key id shaped like Microsoft's (base64url, no padding)."""
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
 class TokenService:
-    """Holds the signing key; issues and validates tokens the way Entra's v2 endpoint shapes them."""
+    """Holds the signing keys; issues and validates tokens the way Entra's v2 endpoint shapes them."""
 
     def __init__(self):
-        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self._keys: dict = {}  # kid -> private key; the last one signs, all are published (as during a rollover)
+        self._lock = threading.Lock()
         self.issued: deque = deque(maxlen=20000)  # every token issued, newest last (tests check none leaks)
-        self.kid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        self.rotate()
+
+    @property
+    def kid(self) -> str:
+        """The key id that signs new tokens."""
+        return next(reversed(self._keys))
+
+    @property
+    def _key(self):
+        return self._keys[self.kid]
+
+    def rotate(self) -> str:
+        """Sign with a new key from now on; older keys stay published so tokens already issued still verify."""
+        with self._lock:
+            kid = new_kid()
+            self._keys[kid] = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        return kid
 
     def jwks(self) -> dict:
-        """The public key as Microsoft publishes it at /discovery/v2.0/keys."""
-        jwk = RSAAlgorithm.to_jwk(self._key.public_key(), as_dict=True)
-        jwk.update({"kid": self.kid, "use": "sig", "kty": "RSA", "x5t": self.kid})
-        return {"keys": [jwk]}
+        """The public keys as Microsoft publishes them at /discovery/v2.0/keys."""
+        keys = []
+        for kid, key in list(self._keys.items()):
+            jwk = RSAAlgorithm.to_jwk(key.public_key(), as_dict=True)
+            jwk.update({"kid": kid, "use": "sig", "kty": "RSA", "x5t": kid})
+            keys.append(jwk)
+        return {"keys": keys}
 
     def _sign(self, claims: dict) -> str:
         token = jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid, "typ": "JWT"})
         self.issued.append(token)
         return token
 
-    def id_token(self, *, issuer, client_id, tenant_id, user, nonce) -> str:
-        """An id token with the claims the portal checks: iss, aud, nonce, oid, tid, sub, preferred_username, name."""
+    def id_token(self, *, issuer, client_id, tenant_id, user, nonce, tamper=None) -> str:
+        """An id token with the claims the portal checks: iss, aud, nonce, oid, tid, sub, preferred_username, name.
+
+        `tamper` (a test switch from the control API) names one way to break it; see emulator/tampering.py.
+        """
         now = int(time.time())
         claims = {"ver": "2.0", "iss": issuer, "aud": client_id, "iat": now, "nbf": now, "exp": now + ID_TOKEN_LIFETIME,
                   "tid": tenant_id, "oid": user.id, "sub": _pairwise(user.id, client_id),
@@ -41,7 +72,11 @@ class TokenService:
                   "email": user.props.get("mail"), "uti": uuid.uuid4().hex[:22], "rh": "0.emulator"}
         if nonce:
             claims["nonce"] = nonce
-        return self._sign(claims)
+        if not tamper:
+            return self._sign(claims)
+        token = tampering.tampered_id_token(tamper, claims, self._key, self.kid)
+        self.issued.append(token)
+        return token
 
     def access_token(self, *, tenant_id, app, audience, user=None, scopes=None) -> str:
         """An app-only token (roles) or a delegated one (scp), in Graph's v1 access-token shape."""
@@ -59,9 +94,11 @@ class TokenService:
         return self._sign(claims)
 
     def decode(self, token: str) -> dict:
-        """Verify signature and lifetime; raise jwt.PyJWTError subclasses on failure."""
-        return jwt.decode(token, self._key.public_key(), algorithms=["RS256"], options={"verify_aud": False},
-                          leeway=0)
+        """Verify signature (by any published key) and lifetime; raise jwt.PyJWTError subclasses on failure."""
+        key = self._keys.get(jwt.get_unverified_header(token).get("kid"))
+        if key is None:
+            raise jwt.InvalidSignatureError("unknown signing key")
+        return jwt.decode(token, key.public_key(), algorithms=["RS256"], options={"verify_aud": False}, leeway=0)
 
 
 def _pairwise(user_id: str, client_id: str) -> str:

@@ -170,6 +170,33 @@ FAILURES = {
     "invalid_response": Failure("The sign-in could not be verified",
                                 "Microsoft's answer failed a security check (nonce or token), so it was not trusted.",
                                 "Start the sign-in again. If it keeps happening, contact your IT team.", 400),
+    "token_signature": Failure("The sign-in could not be verified",
+                               "The sign-in token was not signed with your organisation's published Microsoft key, "
+                               "so Frontdesk did not trust it.",
+                               "Start the sign-in again. If it keeps happening, tell your IT team: someone may be "
+                               "tampering with sign-ins.", 401),
+    "token_expired": Failure("This sign-in token has expired",
+                             "Microsoft's sign-in token had already expired when it reached Frontdesk. This also "
+                             "happens when the clock of Frontdesk's server is wrong.",
+                             "Start the sign-in again. If it keeps happening, ask your IT team to check the server's clock.", 401),
+    "token_not_yet_valid": Failure("This sign-in token is not valid yet",
+                                   "Microsoft's sign-in token is dated in the future, so the clocks of Frontdesk's "
+                                   "server and Microsoft disagree.",
+                                   "Try again in a few minutes. If it keeps happening, ask your IT team to check the server's clock.", 401),
+    "token_issuer": Failure("The sign-in did not come from your organisation",
+                            "The sign-in token names an issuer other than your organisation's Microsoft Entra ID.",
+                            "Start the sign-in again from this page. If it keeps happening, contact your IT team.", 401),
+    "token_audience": Failure("The sign-in was meant for another app",
+                              "Microsoft issued this sign-in token to a different application, so Frontdesk cannot use it.",
+                              "Start the sign-in again from this page. If it keeps happening, contact your IT team.", 401),
+    "token_nonce": Failure("This sign-in belongs to another attempt",
+                           "The sign-in token was issued for a different sign-in than the one this browser started, "
+                           "so it may have been copied or replayed.",
+                           "Start the sign-in again from this page.", 401),
+    "token_claims": Failure("The sign-in token is incomplete",
+                            "Microsoft's sign-in token lacks details Frontdesk needs to know who you are "
+                            "(such as your account or organisation id).",
+                            "Start the sign-in again. If it keeps happening, contact your IT team.", 401),
     "wrong_tenant": Failure("That account belongs to another organisation",
                             "You signed in with a Microsoft account from a different organisation than this portal uses.",
                             "Sign in again with your work account.", 403),

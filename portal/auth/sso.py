@@ -2,6 +2,7 @@
 
 No Flask imports: views pass in what they read from the request and keep the flow in the session.
 """
+import hashlib
 import json
 import logging
 import re
@@ -13,10 +14,11 @@ import msal
 import requests
 import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
+from msal.oauth2cli.oidc import IdTokenAudienceError, IdTokenIssuerError
 
 from portal import signals
 from portal.database import db
-from portal.entra import credentials
+from portal.entra import credentials, id_tokens, signing_keys
 from portal.entra.credentials import AppCredentials
 from portal.entra.http import MicrosoftSession
 from portal.exceptions import SignInFailed
@@ -77,7 +79,7 @@ def microsoft_error(params: dict) -> SignInFailed | None:
 
 
 def redeem(integration: Integration, creds: AppCredentials, flow: dict, params: dict) -> dict:
-    """Redeem the code through MSAL (checks state, PKCE and nonce); return the id token claims."""
+    """Redeem the code through MSAL (state, PKCE), then validate the raw ID token ourselves; return its claims."""
     if not params.get("code"):
         raise SignInFailed("missing_code")
     try:
@@ -86,16 +88,33 @@ def redeem(integration: Integration, creds: AppCredentials, flow: dict, params: 
         raise SignInFailed("unavailable", reason=exc.__class__.__name__, counted=False) from exc
     except ValueError as exc:  # MSAL: state mismatch
         raise SignInFailed("state_mismatch", reason=str(exc)[:200]) from exc
-    except RuntimeError as exc:  # MSAL: id token checks (nonce, audience, issuer, expiry)
-        raise SignInFailed("invalid_response", reason=str(exc)[:200]) from exc
+    except (RuntimeError, KeyError, IndexError, TypeError) as exc:  # MSAL's own partial id token checks, or a mangled token
+        raise _msal_refusal(exc) from exc
     if "error" in result:
         codes = result.get("error_codes") or []
         raise SignInFailed("expired_callback" if 54005 in codes or 70008 in codes else "microsoft_error",
                            reason=f"{result.get('error')}: {str(result.get('error_description'))[:300]}")
-    claims = result.get("id_token_claims") or {}
-    if not claims.get("oid") or not claims.get("tid"):
-        raise SignInFailed("invalid_response", reason="id token without oid/tid")
-    return claims
+    # MSAL's id_token_claims are decoded without a signature check: only the raw token is trusted, once validated.
+    expectation = id_tokens.Expectation(creds.client_id, integration.directory_tenant_id or integration.tenant_id,
+                                        _token_nonce(flow))
+    return id_tokens.validate(result.get("id_token") or "", expectation, signing_keys.cache_for(creds.endpoints.ca_bundle),
+                              creds.endpoints.authority(creds.tenant))
+
+
+def _token_nonce(flow: dict) -> str:
+    """MSAL sends the SHA-256 hex of the flow's nonce to Microsoft, so that is what the ID token carries."""
+    return hashlib.sha256(str(flow.get("nonce") or "").encode()).hexdigest()
+
+
+def _msal_refusal(exc: Exception) -> SignInFailed:
+    """MSAL raises before we see the token when aud, iss or nonce are wrong; keep the same kinds as our checks."""
+    if isinstance(exc, IdTokenAudienceError):
+        return SignInFailed("token_audience", reason="aud does not name this client (MSAL)")
+    if isinstance(exc, IdTokenIssuerError):
+        return SignInFailed("token_issuer", reason="iss is not the tenant's issuer (MSAL)")
+    if isinstance(exc, RuntimeError) and "nonce" in str(exc).lower():
+        return SignInFailed("token_nonce", reason="nonce does not match this browser's sign-in (MSAL)")
+    return SignInFailed("invalid_response", reason=f"{exc.__class__.__name__}: {exc}"[:200])
 
 
 def admit(integration: Integration, claims: dict, policy: LockoutPolicy, now: datetime | None = None) -> Requester:

@@ -137,8 +137,8 @@ def test_expired_sealed_callback(client, synced, person, app, monkeypatch):
     assert failure_kind(client.get(bounced.headers["Location"])) == "expired_callback"
 
 
-def test_nonce_mismatch_is_refused(client, synced, person):
-    """An id token whose nonce does not match the flow is not trusted."""
+def test_nonce_mismatch_is_refused(client, synced, person, db):
+    """An id token whose nonce does not match the flow is not trusted, and the audit says the nonce failed."""
     start = sso.begin(client, synced)
     with client.session_transaction() as stored:
         flows = stored["auth_flows"]
@@ -146,7 +146,8 @@ def test_nonce_mismatch_is_refused(client, synced, person):
             value["flow"]["nonce"] = "someone-elses-nonce"
         stored["auth_flows"] = flows
     fields, _ = sso.microsoft_answer(start.headers["Location"], person["userPrincipalName"], PASSWORD)
-    assert failure_kind(sso.finish(client, fields)) == "invalid_response"
+    assert failure_kind(sso.finish(client, fields)) == "token_nonce"
+    assert reasons(db) == ["token_nonce"]
 
 
 def test_unsynced_user_is_told_to_ask_for_sync(client, synced, new_user, db):
