@@ -43,7 +43,7 @@ def _hs256_with_public_key(claims, key, kid) -> str:
 
 def _garbage_signature(claims, key, kid) -> str:
     head, payload, _ = _signed(claims, key, kid).split(".")
-    return f"{head}.{payload}.{_b64(secrets.token_bytes(256))}"
+    return f"{head}.{payload}.{_b64(secrets.token_bytes(48))}"  # random bytes, too short to be an RS256 signature
 
 
 def _claims_changed(**changes):

@@ -3,6 +3,7 @@ tenant publishes, lifetime, audience and authorised party, nonce, object and ten
 
 Every refusal is a SignInFailed whose kind picks the page and whose `reason` says exactly what failed (audit).
 """
+import base64
 import hmac
 from dataclasses import dataclass
 
@@ -57,15 +58,26 @@ def decode(id_token: str, key) -> dict:
         return jwt.decode(id_token, key, algorithms=[ALGORITHM], leeway=LEEWAY,
                           options={"require": ["exp", "iat", "aud"], "verify_aud": False, "verify_iss": False})
     except jwt.InvalidSignatureError as exc:
-        raise SignInFailed("token_signature", reason="signature does not verify with the published key") from exc
+        raise SignInFailed("token_signature", reason=_signature_failure(id_token, key)) from exc
     except jwt.ExpiredSignatureError as exc:
         raise SignInFailed("token_expired", reason=f"exp is in the past (leeway {LEEWAY} s)") from exc
     except jwt.ImmatureSignatureError as exc:
         raise SignInFailed("token_not_yet_valid", reason=f"{exc} (leeway {LEEWAY} s)") from exc
     except jwt.MissingRequiredClaimError as exc:
         raise SignInFailed("token_claims", reason=f"no {exc.claim} claim") from exc
-    except jwt.PyJWTError as exc:  # undecodable parts, non-numeric times
-        raise SignInFailed("token_claims", reason=f"malformed token: {exc}"[:200]) from exc
+    except jwt.DecodeError as exc:  # a part that is not base64url or JSON
+        raise SignInFailed("token_signature", reason=f"malformed token: {exc}"[:200]) from exc
+    except jwt.PyJWTError as exc:  # non-numeric times and the like
+        raise SignInFailed("token_claims", reason=f"malformed claims: {exc}"[:200]) from exc
+
+
+def _signature_failure(id_token: str, key) -> str:
+    """Tell a mangled signature (wrong length for the key) from a well-formed one made with another key."""
+    signature = id_token.rsplit(".", 1)[-1]
+    size = len(base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4)))
+    if size != key.key_size // 8:
+        return f"signature is {size} bytes where the published key signs {key.key_size // 8}: garbage"
+    return "signature does not verify with the published key (signed by another key)"
 
 
 def check_claims(claims: dict, expectation: Expectation, issuer: str) -> None:
