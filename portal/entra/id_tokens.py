@@ -103,7 +103,8 @@ def _check_audience(claims: dict, client_id: str) -> None:
     if client_id not in audiences:
         raise SignInFailed("token_audience", reason="aud does not name this client")
     if (isinstance(aud, list) or azp is not None) and azp != client_id:
-        raise SignInFailed("token_audience", reason=f"aud is a list and azp {str(azp)[:60]!r} is not this client")
+        party = "there is no azp" if azp is None else f"azp {str(azp)[:60]!r} is not this client"
+        raise SignInFailed("token_audience", reason=f"aud is a list or has an azp, and {party}")
 
 
 def issuer_for(template: str, tenant_id: str) -> str:

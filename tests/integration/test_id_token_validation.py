@@ -19,7 +19,7 @@ VARIANTS = [  # emulator tamper kind, failure kind (page), what the audit detail
     ("wrong_issuer", "token_issuer", "is not the tenant's"),
     ("expired", "token_expired", "exp is in the past (leeway 120 s)"),
     ("not_yet_valid", "token_not_yet_valid", "The token is not yet valid (nbf) (leeway 120 s)"),
-    ("foreign_azp", "token_audience", "aud is a list and azp '11111111-2222-3333-4444-555555555555' is not this client"),
+    ("foreign_azp", "token_audience", "and azp '11111111-2222-3333-4444-555555555555' is not this client"),
     ("wrong_audience", "token_audience", "aud does not name this client (MSAL)"),
     ("no_tid", "token_claims", "no tid claim"),
     ("no_oid", "token_claims", "no oid claim"),
