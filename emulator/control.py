@@ -164,7 +164,7 @@ def set_id_token_tamper():
     kind = (request.get_json(force=True, silent=True) or {}).get("kind")
     if kind is not None and kind not in TAMPER_KINDS:
         raise ValueError(f"kind must be one of {', '.join(TAMPER_KINDS)}")
-    state().id_token_tamper = kind
+    state().tokens.tamper_next_id_token(kind)
     return jsonify(kind=kind)
 
 

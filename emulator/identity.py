@@ -357,7 +357,6 @@ def _code_tokens(tenant, app, user, code) -> dict:
                                               scopes=scopes),
         "refresh_token": s.seal({"rt": user.id, "c": app.client_id}),
         "id_token": s.tokens.id_token(issuer=f"{s.https_base}/{tenant.id}/v2.0", client_id=app.client_id,
-                                      tenant_id=tenant.id, user=user, nonce=code.nonce,
-                                      tamper=s.take_id_token_tamper()),
+                                      tenant_id=tenant.id, user=user, nonce=code.nonce),
         "client_info": client_info,
     }

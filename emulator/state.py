@@ -49,8 +49,6 @@ class EmulatorState:
     # Test hook (control API): raw JSON objects appended to the last page of /users and of /users/delta, to see
     # how a client copes with what Graph should never send (missing ids, nulls, wrong types, huge strings).
     raw_users: list = field(default_factory=list)
-    # Test hook (control API): the next id token the token endpoint issues is broken this way (emulator/tampering.py).
-    id_token_tamper: str | None = None
     _secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -78,12 +76,6 @@ class EmulatorState:
             return json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
         except ValueError:
             return None
-
-    def take_id_token_tamper(self) -> str | None:
-        """The armed tamper kind, disarmed as it is taken: it applies to one id token only."""
-        with self._lock:
-            kind, self.id_token_tamper = self.id_token_tamper, None
-        return kind
 
     def issue_code(self, code: AuthCode) -> str:
         value = secrets.token_urlsafe(48)

@@ -28,6 +28,7 @@ class TokenService:
         self._keys: dict = {}  # kid -> private key; the last one signs, all are published (as during a rollover)
         self._lock = threading.Lock()
         self.issued: deque = deque(maxlen=20000)  # every token issued, newest last (tests check none leaks)
+        self._tamper: str | None = None  # test hook: how to break the next id token (emulator/tampering.py)
         self.rotate()
 
     @property
@@ -46,6 +47,16 @@ class TokenService:
             self._keys[kid] = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         return kid
 
+    def tamper_next_id_token(self, kind: str | None) -> None:
+        """Break the next id token issued in the named way (None disarms); it applies to one token only."""
+        with self._lock:
+            self._tamper = kind
+
+    def _take_tamper(self) -> str | None:
+        with self._lock:
+            kind, self._tamper = self._tamper, None
+        return kind
+
     def jwks(self) -> dict:
         """The public keys as Microsoft publishes them at /discovery/v2.0/keys."""
         keys = []
@@ -60,11 +71,8 @@ class TokenService:
         self.issued.append(token)
         return token
 
-    def id_token(self, *, issuer, client_id, tenant_id, user, nonce, tamper=None) -> str:
-        """An id token with the claims the portal checks: iss, aud, nonce, oid, tid, sub, preferred_username, name.
-
-        `tamper` (a test switch from the control API) names one way to break it; see emulator/tampering.py.
-        """
+    def id_token(self, *, issuer, client_id, tenant_id, user, nonce) -> str:
+        """An id token with the claims the portal checks: iss, aud, nonce, oid, tid, sub, preferred_username, name."""
         now = int(time.time())
         claims = {"ver": "2.0", "iss": issuer, "aud": client_id, "iat": now, "nbf": now, "exp": now + ID_TOKEN_LIFETIME,
                   "tid": tenant_id, "oid": user.id, "sub": _pairwise(user.id, client_id),
@@ -72,6 +80,7 @@ class TokenService:
                   "email": user.props.get("mail"), "uti": uuid.uuid4().hex[:22], "rh": "0.emulator"}
         if nonce:
             claims["nonce"] = nonce
+        tamper = self._take_tamper()
         if not tamper:
             return self._sign(claims)
         token = tampering.tampered_id_token(tamper, claims, self._key, self.kid)
