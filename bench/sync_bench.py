@@ -28,7 +28,7 @@ def main(users: int, db_url: str | None) -> None:
     from emulator.client import EmulatorClient
     from portal import create_app
     from portal.database import db
-    from portal.directory import mapping as fieldmap
+    from portal.directory import field_mapping
     from portal.directory.sync import SyncEngine, start_run
     from portal.entra import clients
     from portal.models import Requester
@@ -43,7 +43,7 @@ def main(users: int, db_url: str | None) -> None:
     logging_quiet()
     with app.app_context():
         item, creds, settings = install_fresh(app, emu, "Bench")
-        select = fieldmap.select_for(fieldmap.default_mapping())
+        select = field_mapping.select_for(field_mapping.default_mapping())
 
         def run(mode):
             sync_run = start_run(item, mode, "cli")

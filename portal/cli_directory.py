@@ -7,7 +7,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from portal import integrations, policy, signals
-from portal.directory import mapping as fieldmap
+from portal.directory import field_mapping
 from portal.directory.sync import SyncEngine, start_run
 from portal.entra import clients
 from portal.entra.credentials import EntraError
@@ -88,7 +88,7 @@ def mapping_show(integration_id):
     """Print the mapping as tab, portal field, Graph attribute."""
     item = integrations.get(integration_id)
     for name, attribute in integrations.mapping_of(item).items():
-        click.echo(f"{fieldmap.FIELDS[name].tab}\t{name}\t{attribute or '-'}")
+        click.echo(f"{field_mapping.FIELDS[name].tab}\t{name}\t{attribute or '-'}")
 
 
 @mapping_cli.command("set")
@@ -100,12 +100,12 @@ def mapping_set(integration_id, assignments):
     wanted = integrations.mapping_of(item)
     for assignment in assignments:
         name, sep, attribute = assignment.partition("=")
-        if not sep or name not in fieldmap.FIELDS:
-            raise click.ClickException(f"'{assignment}': use FIELD=ATTRIBUTE with one of {', '.join(fieldmap.FIELDS)}.")
+        if not sep or name not in field_mapping.FIELDS:
+            raise click.ClickException(f"'{assignment}': use FIELD=ATTRIBUTE with one of {', '.join(field_mapping.FIELDS)}.")
         wanted[name] = None if attribute in ("", "-") else attribute
     try:
         changes = integrations.save_mapping(item, wanted, actor=CLI_ACTOR)
-    except fieldmap.MappingInvalid as exc:
+    except field_mapping.MappingInvalid as exc:
         raise click.ClickException("; ".join(f"{k}: {v}" for k, v in exc.errors.items())) from exc
     click.echo(f"{len(changes)} field(s) changed." + (" The next sync will be a full sync." if changes else ""))
 

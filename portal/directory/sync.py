@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal import leases, signals
 from portal.database import db
-from portal.directory import mapping as fieldmap
+from portal.directory import field_mapping
 from portal.entra.graph import GraphClient, GraphError, prefetched
 from portal.exceptions import Conflict
 from portal.models import Integration, Requester, SyncRun
@@ -24,7 +24,7 @@ log = logging.getLogger("portal.sync")
 LEASE_TTL = timedelta(minutes=5)
 RESYNC_CODES = {"syncStateNotFound", "resyncRequired"}
 MAX_ERRORS_KEPT = 20
-REQUESTER_FIELDS = [f.name for f in fieldmap.PORTAL_FIELDS if f.name != "manager"] + ["manager_object_id"]
+REQUESTER_FIELDS = [f.name for f in field_mapping.PORTAL_FIELDS if f.name != "manager"] + ["manager_object_id"]
 
 
 class SyncHeld(Exception):
@@ -80,8 +80,8 @@ class SyncEngine:
         self.integration, self.graph, self.on_page, self.page_size = integration, graph, on_page, page_size
         self.threshold_percent, self.confirm = threshold_percent, confirm_deactivation
         self.holder = holder or leases.holder_name("sync")
-        self.mapping = {m.portal_field: m.graph_attribute for m in integration.mappings} or fieldmap.default_mapping()
-        self.select = fieldmap.select_for(self.mapping)
+        self.mapping = {m.portal_field: m.graph_attribute for m in integration.mappings} or field_mapping.default_mapping()
+        self.select = field_mapping.select_for(self.mapping)
         self.first_sync = integration.last_sync_at is None
         self.run: SyncRun | None = None
         self.known: dict = {}
@@ -196,7 +196,7 @@ class SyncEngine:
         valid, seen = {}, set()
         for item in items:
             oid = item.get("id") if isinstance(item, dict) else None
-            if fieldmap.object_id(oid) is None:
+            if field_mapping.object_id(oid) is None:
                 self._error(None, "A user without a valid id was skipped.")
                 continue
             if not partial and (oid in seen or (seen_before and oid in seen_before)):
@@ -233,7 +233,7 @@ class SyncEngine:
         """First sync: link local requesters (no integration yet) with the same email instead of duplicating."""
         emails, attribute = {}, self.mapping.get("email")
         for item in items:
-            email = fieldmap.as_text(fieldmap.read_attribute(item, attribute), 255) if attribute else None
+            email = field_mapping.as_text(field_mapping.read_attribute(item, attribute), 255) if attribute else None
             if email:
                 emails[email.lower()] = item["id"]
         if not emails:
@@ -253,7 +253,7 @@ class SyncEngine:
             if row is not None and row.status != "deleted":
                 pending.rows.append((row.id, {"status": "deleted", "account_enabled": False}, row.status))
             return
-        values = fieldmap.apply(item, self.mapping, partial)
+        values = field_mapping.apply(item, self.mapping, partial)
         if row is not None and partial:  # delta sends only what changed: merge over the stored row
             merged = {name: getattr(row, name) for name in REQUESTER_FIELDS}
             merged.update(values)
@@ -262,9 +262,9 @@ class SyncEngine:
             merged = {name: values.get(name) for name in REQUESTER_FIELDS}
             enabled, user_type = item.get("accountEnabled"), item.get("userType")
         enabled = enabled is not False  # missing means enabled, as Graph omits nothing it was asked for
-        user_type = fieldmap.as_text(user_type, 20)  # junk types and unstorable text become None
+        user_type = field_mapping.as_text(user_type, 20)  # junk types and unstorable text become None
         merged["display_name"] = merged.get("display_name") or merged.get("user_principal_name") or merged.get("email") or ""
-        digest = fieldmap.content_hash({k: merged[k] for k in REQUESTER_FIELDS}, enabled, user_type)
+        digest = field_mapping.content_hash({k: merged[k] for k in REQUESTER_FIELDS}, enabled, user_type)
         status = "active" if enabled else "disabled"
         record = dict(merged, account_enabled=enabled, user_type=user_type,
                       status=status, content_hash=digest, last_synced_at=now, updated_at=now)

@@ -140,7 +140,7 @@ def _present(user: dict, attribute: str) -> bool:
 
 
 @lru_cache(maxsize=64)
-def _plan(items: tuple) -> tuple:
+def _compiled_mapping(items: tuple) -> tuple:
     """The mapping as (field, attribute, top-level key, extension key, limit) rows, worked out once per mapping."""
     rows = []
     for name, attribute in items:
@@ -157,7 +157,7 @@ def apply(user: dict, mapping: dict, partial: bool = False) -> dict:
     so the caller merges them over what it already has.
     """
     out = {}
-    for name, attribute, top, extension, limit in _plan(tuple(mapping.items())):
+    for name, attribute, top, extension, limit in _compiled_mapping(tuple(mapping.items())):
         if partial and (not attribute or not _present(user, attribute)):
             continue
         if name == "manager":
