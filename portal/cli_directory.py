@@ -6,9 +6,10 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from portal import integrations, policy, signals
+from portal import integrations, jobs, signals
 from portal.directory import field_mapping
-from portal.directory.sync import SyncEngine, start_run
+from portal.directory.runs import start_run
+from portal.directory.sync import build_sync_engine
 from portal.entra import clients
 from portal.entra.credentials import EntraError
 from portal.entra.graph import GraphError
@@ -123,10 +124,8 @@ def sync_run(full, integration_id):
     for item in targets:
         try:
             run = start_run(item, "full" if full else "delta", "cli")
-            engine = SyncEngine(item, clients.graph_for(item, _settings()),
-                                threshold_percent=policy.get("sync_deactivation_threshold_percent"),
-                                on_page=lambda r: click.echo(f"  page {r.pages}: {r.fetched} users read", err=True))
-            engine.execute(run)
+            build_sync_engine(item, run, jobs.sync_settings(current_app.config),
+                              on_page=lambda r: click.echo(f"  page {r.pages}: {r.fetched} users read", err=True)).execute()
         except (PortalError, GraphError) as exc:
             click.echo(f"{item.name}: {exc.message}", err=True)
             failed = True

@@ -6,7 +6,7 @@ from portal.admin import bp
 from portal.admin.forms import mapping_form
 from portal.admin.views_common import actor, kick_sync, ms_settings
 from portal.directory import field_mapping
-from portal.directory.sync import start_run
+from portal.directory.runs import start_run
 from portal.entra.credentials import EntraError
 from portal.entra.graph import GraphError
 from portal.exceptions import Conflict

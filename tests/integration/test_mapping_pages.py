@@ -96,7 +96,7 @@ def test_sync_now_and_already_running(admin_client, integration, db, app):
 def test_requesters_list_and_detail(admin_client, integration, db, app):
     """After a sync the requesters page lists and searches people; the detail shows synced fields."""
     from portal import jobs
-    from portal.directory.sync import start_run
+    from portal.directory.runs import start_run
 
     start_run(integration, "full", "manual")
     jobs.run_queued_syncs(app)

@@ -1,12 +1,14 @@
 """Directory sync against a 2,500-user emulated tenant over HTTPS: full, delta, threshold, faults, no-op runs."""
+import dataclasses
 import threading
 import uuid
 
 import pytest
 import sqlalchemy as sa
 
-from portal.directory.sync import SyncEngine, start_run
-from portal.entra import clients
+from portal import jobs
+from portal.directory.runs import lease_name, start_run
+from portal.directory.sync import PAGE_SIZE, build_sync_engine
 from portal.models import Integration, Requester, SyncRun
 from tests import leakcheck
 from tests.conftest import install_integration
@@ -37,15 +39,14 @@ def synced(app, tenant):
     tenant.clear_faults()
 
 
-def sync(app, integration, mode="delta", trigger="manual", confirm=False, run=None, page_size=999):
-    """Queue and run one sync in this thread (or run an already queued one); returns the finished run."""
-    from portal import policy
+def sync(app, integration, mode="delta", trigger="manual", run=None, page_size=PAGE_SIZE):
+    """Queue and run one sync in this thread (or run an already queued one); returns the finished run.
 
+    A run triggered as "confirmed" applies deactivations above the threshold, as the admin's confirmation does.
+    """
     run = run or start_run(integration, mode, trigger)
-    settings = clients.MicrosoftSettings.from_config(app.config)
-    engine = SyncEngine(integration, clients.graph_for(integration, settings), page_size=page_size,
-                        threshold_percent=policy.get("sync_deactivation_threshold_percent"), confirm_deactivation=confirm)
-    return engine.execute(run)
+    settings = dataclasses.replace(jobs.sync_settings(app.config), page_size=page_size)
+    return build_sync_engine(integration, run, settings).execute()
 
 
 def table(db, integration):
@@ -152,7 +153,7 @@ def test_mass_deactivation_is_held_until_confirmed(app, db, synced, tenant):
         assert held.status == "awaiting_confirmation" and held.held_deactivations == 300 and held.deactivated == 0
         assert table(db, synced) == before
         link = db.session.scalar(sa.select(SyncRun).where(SyncRun.id == held.id)) and synced.delta_link
-        confirmed = sync(app, synced, trigger="confirmed", confirm=True)
+        confirmed = sync(app, synced, trigger="confirmed")
         assert confirmed.status == "succeeded" and confirmed.deactivated == 300 and link
         disabled = db.session.scalar(sa.select(sa.func.count()).select_from(Requester).where(
             Requester.entra_object_id.in_(victims), Requester.status == "disabled"))
@@ -218,7 +219,6 @@ def test_lease_held_elsewhere_refuses_the_run(app, db, synced):
     from datetime import timedelta
 
     from portal import leases
-    from portal.directory.sync import lease_name
     from portal.exceptions import Conflict
 
     assert leases.acquire(lease_name(synced.id), "other-process", timedelta(minutes=5))
