@@ -114,7 +114,7 @@ def mapping_set(integration_id, assignments):
 @sync_cli.command("run")
 @click.option("--full", is_flag=True, help="Read every user instead of only changes.")
 @click.option("--integration", "integration_id", type=int, help="Only this integration (default: every verified one).")
-def sync_run(full, integration_id):
+def run_sync_command(full, integration_id):
     """Run a sync now, with a progress line per page; exits 1 if any run fails."""
     targets = [integrations.get(integration_id)] if integration_id else [
         i for i in integrations.all_integrations() if i.status == "verified"]

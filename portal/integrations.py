@@ -234,7 +234,7 @@ def preview(integration: Integration, requested: dict, settings: MicrosoftSettin
     graph = graph_for(integration, settings)
     page = next(graph.users(field_mapping.select_for(clean), expand_manager=bool(clean.get("manager")), top=count))
     users = [u for u in page.get("value", []) if isinstance(u, dict)][:count]
-    return [dict(field_mapping.apply(u, clean), id=u.get("id"), account_enabled=u.get("accountEnabled")) for u in users]
+    return [dict(field_mapping.requester_fields(u, clean), id=u.get("id"), account_enabled=u.get("accountEnabled")) for u in users]
 
 
 def _target(integration: Integration) -> signals.Target:

@@ -150,7 +150,7 @@ def _compiled_mapping(items: tuple) -> tuple:
     return tuple(rows)
 
 
-def apply(user: dict, mapping: dict, partial: bool = False) -> dict:
+def requester_fields(user: dict, mapping: dict, partial: bool = False) -> dict:
     """The requester fields for one Graph user (manager as the manager's object id).
 
     With partial=True (delta rounds send only what changed) fields whose attribute is absent are left out,

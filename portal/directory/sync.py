@@ -81,30 +81,30 @@ class SyncEngine:
         if not leases.acquire(lease_name(self.integration.id), self.holder, LEASE_TTL):
             raise Conflict(f"A sync is already running for {self.integration.name}.")
         try:
-            self._begin()
-            self._full() if self.run.mode == "full" or not self.integration.delta_link else self._delta()
-            self._finish("succeeded")
+            self._record_start()
+            self._full_sync() if self.run.mode == "full" or not self.integration.delta_link else self._delta_sync()
+            self._record_finish("succeeded")
         except SyncHeld:
-            self._finish("awaiting_confirmation")
+            self._record_finish("awaiting_confirmation")
         except GraphError as exc:
             db.session.rollback()
-            self._fail(exc.message, exc.detail)
+            self._record_failure(exc.message, exc.detail)
         except Exception as exc:
             db.session.rollback()
             log.exception("sync run %s crashed", self.run.id)
-            self._fail(f"Unexpected error: {exc.__class__.__name__}", {})
+            self._record_failure(f"Unexpected error: {exc.__class__.__name__}", {})
             raise
         finally:
             db.session.rollback()
             leases.release(lease_name(self.integration.id), self.holder)
         return self.run
 
-    def _begin(self) -> None:
+    def _record_start(self) -> None:
         run = self.run
         run.status, run.started_at, run.heartbeat_at = "running", _now(), _now()
         run.retries = self.retries = 0
         self.graph.on_retry = self._count_retry
-        signals.sync_started.send("sync", actor=_actor(run), target=_target(self.integration),
+        signals.sync_started.send("sync", actor=_run_actor(run), target=_integration_target(self.integration),
                                   detail={"run": run.id, "mode": run.mode, "trigger": run.trigger})
         db.session.commit()
 
@@ -113,7 +113,7 @@ class SyncEngine:
         self.retries += 1
 
     # -- full --------------------------------------------------------------------------------
-    def _full(self) -> None:
+    def _full_sync(self) -> None:
         run, manager = self.run, bool(self.mapping.get("manager"))
         run.mode = "full"
         next_delta = self.graph.latest_delta_link(self.select + (["manager"] if manager else []))
@@ -131,7 +131,7 @@ class SyncEngine:
         self.integration.delta_link = next_delta
 
     # -- delta -------------------------------------------------------------------------------
-    def _delta(self) -> None:
+    def _delta_sync(self) -> None:
         run, next_link = self.run, None
         run.mode = "delta"
         active_before = requester_store.active_count(self.integration.id)
@@ -147,7 +147,7 @@ class SyncEngine:
                 db.session.rollback()
                 self.pending.clear()  # the full sync finds every deactivation again
                 run.message = f"Microsoft asked for a full resync ({exc.code}); ran a full sync instead."
-                return self._full()
+                return self._full_sync()
             raise
         self._final_pass(active_before)
         if next_link:
@@ -179,7 +179,7 @@ class SyncEngine:
         run.unchanged += changes.unchanged
         run.reactivated += changes.reactivated
         for error in changes.errors:
-            self._error(error.user, error.message)
+            self._record_user_error(error.user, error.message)
 
     def _final_pass(self, active_before: int) -> None:
         """With the whole listing known: hold the run if too many would go, else deactivate; then link managers."""
@@ -217,31 +217,31 @@ class SyncEngine:
         if self.on_page:
             self.on_page(run)
 
-    def _error(self, user, message: str) -> None:
+    def _record_user_error(self, user, message: str) -> None:
         run = self.run
         run.failed += 1
         if len(run.errors or []) < MAX_ERRORS_KEPT:
             run.errors = list(run.errors or []) + [{"user": user, "error": message}]
 
-    def _finish(self, status: str) -> None:
+    def _record_finish(self, status: str) -> None:
         run, integration = self.run, self.integration
         run.status, run.finished_at, run.retries = status, _now(), self.retries
         if status == "succeeded":
             integration.last_sync_at = run.finished_at
-        signals.sync_finished.send("sync", actor=_actor(run), target=_target(integration),
+        signals.sync_finished.send("sync", actor=_run_actor(run), target=_integration_target(integration),
                                    outcome="success" if status == "succeeded" else "failure",
-                                   reason=None if status == "succeeded" else run.message, detail=_counts(run))
+                                   reason=None if status == "succeeded" else run.message, detail=_run_counts(run))
         db.session.commit()
         if self.deactivated_ids:
             signals.requesters_deactivated.send("sync", requester_ids=list(self.deactivated_ids), reason="account_disabled")
             db.session.commit()
 
-    def _fail(self, message: str, detail: dict) -> None:
+    def _record_failure(self, message: str, detail: dict) -> None:
         run = db.session.get(SyncRun, self.run.id)
         run.status, run.finished_at, run.message, run.retries = "failed", _now(), message, self.retries
         run.errors = list(run.errors or [])[:MAX_ERRORS_KEPT - 1] + [{"user": None, "error": message, **(detail or {})}]
-        signals.sync_finished.send("sync", actor=_actor(run), target=_target(self.integration), outcome="failure",
-                                   reason=message, detail=_counts(run))
+        signals.sync_finished.send("sync", actor=_run_actor(run), target=_integration_target(self.integration), outcome="failure",
+                                   reason=message, detail=_run_counts(run))
         db.session.commit()
 
 
@@ -258,15 +258,15 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _actor(run: SyncRun) -> signals.Principal:
+def _run_actor(run: SyncRun) -> signals.Principal:
     return signals.SCHEDULER if run.trigger == "scheduler" else signals.SYSTEM
 
 
-def _target(integration: Integration) -> signals.Target:
+def _integration_target(integration: Integration) -> signals.Target:
     return signals.Target("integration", str(integration.id), integration.name)
 
 
-def _counts(run: SyncRun) -> dict:
+def _run_counts(run: SyncRun) -> dict:
     return {"run": run.id, "mode": run.mode, "pages": run.pages, "fetched": run.fetched, "created": run.created,
             "updated": run.updated, "unchanged": run.unchanged, "deactivated": run.deactivated,
             "reactivated": run.reactivated, "failed": run.failed, "retries": run.retries,

@@ -124,7 +124,7 @@ def _decide(user: dict, row: KnownRequester | None, mapping: dict, partial: bool
 
 def _requester_values(user: dict, stored: KnownRequester | None, mapping: dict, partial: bool) -> dict:
     """The row sync would write for one user; a delta sends only what changed, so it is merged over `stored`."""
-    values = field_mapping.apply(user, mapping, partial)
+    values = field_mapping.requester_fields(user, mapping, partial)
     if stored is not None:
         merged = {name: stored.fields[name] for name in REQUESTER_FIELDS}
         merged.update(values)
