@@ -17,7 +17,7 @@ from bench.sync_bench import _start_emulator
 
 def main(users: int, peer_pages: int) -> None:
     from emulator.client import EmulatorClient
-    from portal.directory import mapping as fieldmap
+    from portal.directory import field_mapping
     from portal.entra.cloud import CloudEndpoints
     from portal.entra.credentials import AppCredentials, acquire_app_token
     from portal.entra.graph import GraphClient
@@ -29,7 +29,7 @@ def main(users: int, peer_pages: int) -> None:
         endpoints = CloudEndpoints(info["authority_host"], info["graph_endpoint"], info["ca_file"], overridden=True)
         creds = AppCredentials(endpoints, emu.tenant_id, app["client_id"], app["client_secret"])
         token = acquire_app_token(creds)["access_token"]
-        select = fieldmap.select_for(fieldmap.default_mapping())
+        select = field_mapping.select_for(field_mapping.default_mapping())
         whole, ours, sdk, peer_users = [], [], [], peer_pages * 999
         for _ in range(2):
             whole.append(_time(lambda: _ours(GraphClient(creds), select, users)))

@@ -68,8 +68,8 @@ class Stack:
         """Empty database, migrations, the Marketplace install and a full sync of every user."""
         from emulator.client import EmulatorClient
         from portal.database import db
-        from portal.directory.sync import SyncEngine, start_run
-        from portal.entra import clients
+        from portal.directory.runs import start_run
+        from portal.directory.sync import SyncSettings, build_sync_engine
 
         if self.redis_url:
             import redis
@@ -79,8 +79,7 @@ class Stack:
         logging_quiet()
         with app.app_context():
             item, _, settings = install_fresh(app, EmulatorClient(self.info), "Contoso")
-            SyncEngine(item, clients.graph_for(item, settings), threshold_percent=50).execute(
-                start_run(item, "full", "cli"))
+            build_sync_engine(item, start_run(item, "full", "cli"), SyncSettings(settings, threshold_percent=50)).execute()
             integration_id = item.id
             db.session.remove()
             db.engine.dispose()

@@ -28,9 +28,9 @@ def main(users: int, db_url: str | None) -> None:
     from emulator.client import EmulatorClient
     from portal import create_app
     from portal.database import db
-    from portal.directory import mapping as fieldmap
-    from portal.directory.sync import SyncEngine, start_run
-    from portal.entra import clients
+    from portal.directory import field_mapping
+    from portal.directory.runs import start_run
+    from portal.directory.sync import PAGE_SIZE, SyncSettings, build_sync_engine
     from portal.models import Requester
 
     # The emulator runs in its own process, so this process's peak RSS is the sync's own.
@@ -43,13 +43,13 @@ def main(users: int, db_url: str | None) -> None:
     logging_quiet()
     with app.app_context():
         item, creds, settings = install_fresh(app, emu, "Bench")
-        select = fieldmap.select_for(fieldmap.default_mapping())
+        select = field_mapping.select_for(field_mapping.default_mapping())
 
         def run(mode):
             sync_run = start_run(item, mode, "cli")
-            engine = SyncEngine(item, clients.graph_for(item, settings), threshold_percent=50)
+            engine = build_sync_engine(item, sync_run, SyncSettings(settings, threshold_percent=50))
             began = time.perf_counter()
-            engine.execute(sync_run)
+            engine.execute()
             elapsed = time.perf_counter() - began
             return elapsed, {k: getattr(sync_run, k) for k in ("created", "updated", "unchanged", "status")}
 
@@ -72,7 +72,7 @@ def main(users: int, db_url: str | None) -> None:
         noop_time, noop = run("delta")
     emulator_proc.terminate()
     dialect = url.split(":", 1)[0]
-    print(f"database: {dialect}; users: {users}; page size 999; machine: {os.cpu_count()} cores")
+    print(f"database: {dialect}; users: {users}; page size {PAGE_SIZE}; machine: {os.cpu_count()} cores")
     print(f"full sync: {full_time:.2f} s, {full['created'] / full_time:,.0f} users/s, created {full['created']}, status {full['status']}")
     print(f"floor (requests loop + executemany per page): {floor_time:.2f} s -> full sync = {full_time / floor_time:.2f}x the floor")
     print(f"peak RSS of the sync process: {rss_full:.0f} MB (after start-up, before the sync: {rss_before:.0f} MB)")
@@ -121,6 +121,7 @@ def floor(info, creds, select, db, users) -> float:
     import msal
 
     from emulator.client import CASession
+    from portal.directory.sync import PAGE_SIZE
 
     http = CASession(info["ca_file"])
     token = msal.ConfidentialClientApplication(
@@ -132,7 +133,7 @@ def floor(info, creds, select, db, users) -> float:
         conn.execute(sa.text("DROP TABLE IF EXISTS floor_users"))
         conn.execute(sa.text(f"CREATE TABLE floor_users ({', '.join(f'c{i} TEXT' for i in range(len(columns)))})"))
     insert = sa.text(f"INSERT INTO floor_users VALUES ({', '.join(f':c{i}' for i in range(len(columns)))})")  # noqa: S608 (column names generated here)
-    url = f"{info['graph_endpoint']}/v1.0/users?$top=999&$select={','.join(select)}"
+    url = f"{info['graph_endpoint']}/v1.0/users?$top={PAGE_SIZE}&$select={','.join(select)}"
     began = time.perf_counter()
     while url:
         body = http.get(url).json()

@@ -6,9 +6,10 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from portal import integrations, policy, signals
-from portal.directory import mapping as fieldmap
-from portal.directory.sync import SyncEngine, start_run
+from portal import integrations, jobs, signals
+from portal.directory import field_mapping
+from portal.directory.runs import start_run
+from portal.directory.sync import build_sync_engine
 from portal.entra import clients
 from portal.entra.credentials import EntraError
 from portal.entra.graph import GraphError
@@ -88,7 +89,7 @@ def mapping_show(integration_id):
     """Print the mapping as tab, portal field, Graph attribute."""
     item = integrations.get(integration_id)
     for name, attribute in integrations.mapping_of(item).items():
-        click.echo(f"{fieldmap.FIELDS[name].tab}\t{name}\t{attribute or '-'}")
+        click.echo(f"{field_mapping.FIELDS[name].tab}\t{name}\t{attribute or '-'}")
 
 
 @mapping_cli.command("set")
@@ -100,12 +101,12 @@ def mapping_set(integration_id, assignments):
     wanted = integrations.mapping_of(item)
     for assignment in assignments:
         name, sep, attribute = assignment.partition("=")
-        if not sep or name not in fieldmap.FIELDS:
-            raise click.ClickException(f"'{assignment}': use FIELD=ATTRIBUTE with one of {', '.join(fieldmap.FIELDS)}.")
+        if not sep or name not in field_mapping.FIELDS:
+            raise click.ClickException(f"'{assignment}': use FIELD=ATTRIBUTE with one of {', '.join(field_mapping.FIELDS)}.")
         wanted[name] = None if attribute in ("", "-") else attribute
     try:
         changes = integrations.save_mapping(item, wanted, actor=CLI_ACTOR)
-    except fieldmap.MappingInvalid as exc:
+    except field_mapping.MappingInvalid as exc:
         raise click.ClickException("; ".join(f"{k}: {v}" for k, v in exc.errors.items())) from exc
     click.echo(f"{len(changes)} field(s) changed." + (" The next sync will be a full sync." if changes else ""))
 
@@ -113,7 +114,7 @@ def mapping_set(integration_id, assignments):
 @sync_cli.command("run")
 @click.option("--full", is_flag=True, help="Read every user instead of only changes.")
 @click.option("--integration", "integration_id", type=int, help="Only this integration (default: every verified one).")
-def sync_run(full, integration_id):
+def run_sync_command(full, integration_id):
     """Run a sync now, with a progress line per page; exits 1 if any run fails."""
     targets = [integrations.get(integration_id)] if integration_id else [
         i for i in integrations.all_integrations() if i.status == "verified"]
@@ -123,10 +124,8 @@ def sync_run(full, integration_id):
     for item in targets:
         try:
             run = start_run(item, "full" if full else "delta", "cli")
-            engine = SyncEngine(item, clients.graph_for(item, _settings()),
-                                threshold_percent=policy.get("sync_deactivation_threshold_percent"),
-                                on_page=lambda r: click.echo(f"  page {r.pages}: {r.fetched} users read", err=True))
-            engine.execute(run)
+            build_sync_engine(item, run, jobs.sync_settings(current_app.config),
+                              on_page=lambda r: click.echo(f"  page {r.pages}: {r.fetched} users read", err=True)).execute()
         except (PortalError, GraphError) as exc:
             click.echo(f"{item.name}: {exc.message}", err=True)
             failed = True

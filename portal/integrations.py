@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from portal import signals
 from portal.crypto import SecretBox, secret_hint
 from portal.database import db, get_or_404
-from portal.directory import mapping as fieldmap
+from portal.directory import field_mapping
 from portal.entra import credentials, permissions
 from portal.entra.clients import MicrosoftSettings, app_credentials, credentials_for, graph_for
 from portal.entra.cloud import CLOUDS
@@ -105,8 +105,8 @@ def install(form: InstallRequest, settings: MicrosoftSettings, *, actor: signals
         name=clean["name"], tenant_id=clean["tenant_id"], client_id=clean["client_id"], cloud=form.cloud,
         secret_encrypted=SecretBox(settings.encryption_key).encrypt(clean["client_secret"]),
         secret_hint=secret_hint(clean["client_secret"]), secret_expires_on=form.secret_expires_on)
-    integration.mappings = [FieldMapping(tab=fieldmap.FIELDS[k].tab, portal_field=k, graph_attribute=v)
-                            for k, v in fieldmap.default_mapping().items()]
+    integration.mappings = [FieldMapping(tab=field_mapping.FIELDS[k].tab, portal_field=k, graph_attribute=v)
+                            for k, v in field_mapping.default_mapping().items()]
     db.session.add(integration)
     db.session.flush()
     signals.integration_installed.send("integrations", actor=actor, target=_target(integration),
@@ -202,13 +202,13 @@ def all_integrations() -> list[Integration]:
 
 def save_mapping(integration: Integration, requested: dict, *, actor: signals.Principal) -> dict:
     """Validate and store the mapping; a change forces the next sync to be full. Returns the changes."""
-    clean = fieldmap.validate(requested)
+    clean = field_mapping.validate(requested)
     current = {m.portal_field: m for m in integration.mappings}
     changes = {}
     for name, attribute in clean.items():
         row = current.get(name)
         if row is None:
-            integration.mappings.append(FieldMapping(tab=fieldmap.FIELDS[name].tab, portal_field=name,
+            integration.mappings.append(FieldMapping(tab=field_mapping.FIELDS[name].tab, portal_field=name,
                                                      graph_attribute=attribute))
             changes[name] = [None, attribute]
         elif row.graph_attribute != attribute:
@@ -225,16 +225,16 @@ def save_mapping(integration: Integration, requested: dict, *, actor: signals.Pr
 def mapping_of(integration: Integration) -> dict:
     """The stored mapping as {portal_field: attribute}, default for anything missing."""
     stored = {m.portal_field: m.graph_attribute for m in integration.mappings}
-    return {k: stored[k] if k in stored else v for k, v in fieldmap.default_mapping().items()}
+    return {k: stored[k] if k in stored else v for k, v in field_mapping.default_mapping().items()}
 
 
 def preview(integration: Integration, requested: dict, settings: MicrosoftSettings, count: int = 5) -> list[dict]:
     """The mapped values of a few real users, for the mapping page's live preview."""
-    clean = fieldmap.validate(requested)
+    clean = field_mapping.validate(requested)
     graph = graph_for(integration, settings)
-    page = next(graph.users(fieldmap.select_for(clean), expand_manager=bool(clean.get("manager")), top=count))
+    page = next(graph.users(field_mapping.select_for(clean), expand_manager=bool(clean.get("manager")), top=count))
     users = [u for u in page.get("value", []) if isinstance(u, dict)][:count]
-    return [dict(fieldmap.apply(u, clean), id=u.get("id"), account_enabled=u.get("accountEnabled")) for u in users]
+    return [dict(field_mapping.requester_fields(u, clean), id=u.get("id"), account_enabled=u.get("accountEnabled")) for u in users]
 
 
 def _target(integration: Integration) -> signals.Target:

@@ -11,29 +11,24 @@ import sqlalchemy as sa
 
 from portal import integrations, policy, signals
 from portal.database import db
-from portal.directory.sync import SyncEngine, start_run
-from portal.entra import clients
+from portal.directory.runs import fail_interrupted_runs, start_run
+from portal.directory.sync import SyncSettings, build_sync_engine
 from portal.exceptions import Conflict
 from portal.models import AuditEvent, Integration, SyncRun
 
 log = logging.getLogger("portal.jobs")
-STALE_AFTER = timedelta(minutes=10)
 
 
 def run_queued_syncs(app) -> int:
     """Run every queued sync run (oldest first); returns how many ran."""
     ran = 0
     with app.app_context():
-        _fail_stale_runs()
-        settings = clients.MicrosoftSettings.from_config(app.config)
+        fail_interrupted_runs()
         for run_id in db.session.scalars(sa.select(SyncRun.id).where(SyncRun.status == "queued").order_by(SyncRun.id)).all():
             run = db.session.get(SyncRun, run_id)
             integration = db.session.get(Integration, run.integration_id)
-            engine = SyncEngine(integration, clients.graph_for(integration, settings),
-                                threshold_percent=policy.get("sync_deactivation_threshold_percent"),
-                                confirm_deactivation=run.trigger == "confirmed")
             try:
-                engine.execute(run)
+                build_sync_engine(integration, run, sync_settings(app.config)).execute()
                 ran += 1
             except Conflict as exc:
                 log.info("sync run %s waits: %s", run_id, exc.message)
@@ -48,14 +43,9 @@ def kick(app) -> threading.Thread:
     return thread
 
 
-def _fail_stale_runs() -> None:
-    """A run whose heartbeat stopped (the process died) is marked interrupted; the next run redoes the work."""
-    cutoff = datetime.now(UTC) - STALE_AFTER
-    stale = db.session.scalars(sa.select(SyncRun).where(SyncRun.status == "running", SyncRun.heartbeat_at < cutoff)).all()
-    for run in stale:
-        run.status, run.finished_at = "failed", datetime.now(UTC)
-        run.message = "Interrupted: the process running this sync stopped. The next run redoes it from the start."
-    db.session.commit()
+def sync_settings(config) -> SyncSettings:
+    """Settings for sync runs: Microsoft endpoints from the config, the deactivation threshold from policy."""
+    return SyncSettings.from_config(config, policy.get("sync_deactivation_threshold_percent"))
 
 
 def queue_due_syncs(app, now: datetime | None = None) -> list[int]:

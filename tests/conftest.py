@@ -88,7 +88,7 @@ def integration(app, emulator):
 def synced(app, integration):
     """The verified integration after a full sync: every emulator user is a requester."""
     from portal import jobs
-    from portal.directory.sync import start_run
+    from portal.directory.runs import start_run
 
     start_run(integration, "full", "manual")
     jobs.run_queued_syncs(app)

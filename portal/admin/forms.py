@@ -84,7 +84,7 @@ class ActionForm(FlaskForm):
 
 def mapping_form(attributes, initial: dict):
     """A form with one select per portal field, choices from the Graph attribute catalogue."""
-    from portal.directory.mapping import PORTAL_FIELDS
+    from portal.directory.field_mapping import PORTAL_FIELDS
 
     class MappingForm(FlaskForm):
         submit = SubmitField("Save mapping and sync")

@@ -5,8 +5,8 @@ from portal import integrations
 from portal.admin import bp
 from portal.admin.forms import mapping_form
 from portal.admin.views_common import actor, kick_sync, ms_settings
-from portal.directory import mapping as fieldmap
-from portal.directory.sync import start_run
+from portal.directory import field_mapping
+from portal.directory.runs import start_run
 from portal.entra.credentials import EntraError
 from portal.entra.graph import GraphError
 from portal.exceptions import Conflict
@@ -16,23 +16,23 @@ from portal.exceptions import Conflict
 def mapping(integration_id):
     """Show the tabs; Preview renders mapped values of 5 users; Save stores the mapping and syncs."""
     item = integrations.get(integration_id)
-    form = mapping_form(fieldmap.GRAPH_ATTRIBUTES, integrations.mapping_of(item))
+    form = mapping_form(field_mapping.GRAPH_ATTRIBUTES, integrations.mapping_of(item))
     preview, preview_error = None, None
     if form.validate_on_submit():
-        chosen = {f.name: getattr(form, f.name).data or None for f in fieldmap.PORTAL_FIELDS}
+        chosen = {f.name: getattr(form, f.name).data or None for f in field_mapping.PORTAL_FIELDS}
         try:
             if form.preview.data:
                 preview = integrations.preview(item, chosen, ms_settings())
             else:
                 return _save(item, chosen)
-        except fieldmap.MappingInvalid as exc:
+        except field_mapping.MappingInvalid as exc:
             for name, message in exc.errors.items():
                 getattr(form, name).errors = [message]
         except (GraphError, EntraError) as exc:
             preview_error = exc.message
     template = "admin/_mapping_preview.html" if request.headers.get("HX-Request") else "admin/mapping.html"
     status = 422 if form.errors else 200
-    return render_template(template, integration=item, form=form, fields=fieldmap.PORTAL_FIELDS, tabs=fieldmap.TABS,
+    return render_template(template, integration=item, form=form, fields=field_mapping.PORTAL_FIELDS, tabs=field_mapping.TABS,
                            preview=preview, preview_error=preview_error), status
 
 

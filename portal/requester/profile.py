@@ -3,7 +3,7 @@ from flask import render_template
 from flask_login import current_user
 
 from portal import requesters
-from portal.directory.mapping import PORTAL_FIELDS, TABS
+from portal.directory.field_mapping import PORTAL_FIELDS, TABS
 from portal.requester import bp
 from portal.security import requester_required
 

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from portal import jobs, signals, tickets
-from portal.directory.sync import start_run
+from portal.directory.runs import start_run
 from portal.models import AuditEvent, Requester, Ticket
 from portal.workflows import admin_service
 from tests.browser.conftest import AXE, assert_accessible, microsoft_sign_in

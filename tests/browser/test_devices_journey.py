@@ -2,7 +2,7 @@
 from playwright.sync_api import expect
 
 from portal import jobs
-from portal.directory.sync import start_run
+from portal.directory.runs import start_run
 from tests.browser.conftest import assert_accessible, microsoft_sign_in
 
 

@@ -4,7 +4,7 @@ import re
 from playwright.sync_api import expect
 
 from portal import jobs, signals
-from portal.directory.sync import start_run
+from portal.directory.runs import start_run
 from portal.workflows import admin_service
 from tests.browser.conftest import assert_accessible, microsoft_sign_in
 

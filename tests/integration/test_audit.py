@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 from portal import audit, jobs
 from portal.devices import registry
-from portal.directory.mapping import default_mapping
-from portal.directory.sync import start_run
+from portal.directory.field_mapping import default_mapping
+from portal.directory.runs import start_run
 from portal.models import AuditEvent, Integration, Requester, SyncRun, Ticket
 from tests import sso
 from tests.conftest import ADMIN_PASSWORD, admin_sign_in, csrf_from, point_at

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from portal import jobs, policy, signals
 from portal.devices import registry
-from portal.directory.sync import start_run
+from portal.directory.runs import start_run
 from portal.models import AuditEvent, DeviceSession, Requester
 from tests import sso
 from tests.conftest import csrf_from

@@ -2,7 +2,7 @@
 import pytest
 import sqlalchemy as sa
 
-from portal.directory import mapping as fieldmap
+from portal.directory import field_mapping
 from portal.models import AuditEvent, Integration, Requester, SyncRun
 from tests.conftest import csrf_from
 
@@ -15,7 +15,7 @@ def admin_client(client, login_as, integration):
 
 def mapping_post(client, integration, changes, button="submit"):
     page = client.get(f"/admin/integrations/{integration.id}/mapping").get_data(as_text=True)
-    data = {k: v or "" for k, v in fieldmap.default_mapping().items()}
+    data = {k: v or "" for k, v in field_mapping.default_mapping().items()}
     data.update(changes)
     data.update({"csrf_token": csrf_from(page), button: "1"})
     return client.post(f"/admin/integrations/{integration.id}/mapping", data=data)
@@ -54,7 +54,7 @@ def test_preview_shows_five_real_users(admin_client, integration, emulator):
 def test_preview_partial_for_htmx(admin_client, integration):
     """With HX-Request the preview returns only the preview section."""
     page = admin_client.get(f"/admin/integrations/{integration.id}/mapping").get_data(as_text=True)
-    data = dict(fieldmap.default_mapping(), csrf_token=csrf_from(page), preview="Preview")
+    data = dict(field_mapping.default_mapping(), csrf_token=csrf_from(page), preview="Preview")
     response = admin_client.post(f"/admin/integrations/{integration.id}/mapping", data={k: v or "" for k, v in data.items()},
                                  headers={"HX-Request": "true"})
     body = response.get_data(as_text=True)
@@ -96,7 +96,7 @@ def test_sync_now_and_already_running(admin_client, integration, db, app):
 def test_requesters_list_and_detail(admin_client, integration, db, app):
     """After a sync the requesters page lists and searches people; the detail shows synced fields."""
     from portal import jobs
-    from portal.directory.sync import start_run
+    from portal.directory.runs import start_run
 
     start_run(integration, "full", "manual")
     jobs.run_queued_syncs(app)

@@ -3,6 +3,7 @@
 Each must give the friendly 503 page with a reference id, never a 500 or a stack trace, never anybody signed in
 as somebody else, and the app must recover by itself when the service is back.
 """
+import dataclasses
 import threading
 from types import SimpleNamespace
 from urllib.parse import urlsplit
@@ -110,26 +111,24 @@ def test_killed_connection_during_sync_fails_the_run_cleanly_and_the_next_run_co
                                                                                          emulator):
     """The sync's connection dies mid-run: the run ends failed (or its page is retried), the cursor does not move
     past what was committed, and the next run completes with the same table as before."""
-    from portal import policy
-    from portal.directory.sync import SyncEngine, start_run
-    from portal.entra import clients
+    from portal import jobs
+    from portal.directory.runs import start_run
+    from portal.directory.sync import build_sync_engine
     from portal.models import Integration, Requester
 
     before = db.session.execute(sa.select(Requester.entra_object_id, Requester.status)
                                 .order_by(Requester.entra_object_id)).all()
     link_before = synced.delta_link
-    settings = clients.MicrosoftSettings.from_config(app.config)
+    settings = dataclasses.replace(jobs.sync_settings(app.config), page_size=100)
 
     def kill_on_second_page(run):
         if run.pages == 2:
             pid = db.session.execute(sa.text("SELECT pg_backend_pid()")).scalar()
             _kill_backends(postgres, [pid])
 
-    engine = SyncEngine(synced, clients.graph_for(synced, settings), page_size=100, on_page=kill_on_second_page,
-                        threshold_percent=policy.get("sync_deactivation_threshold_percent"))
     run = start_run(synced, "full", "manual")
     try:
-        engine.execute(run)
+        build_sync_engine(synced, run, settings, on_page=kill_on_second_page).execute()
     except Exception as exc:  # the crash path records the failure, then re-raises
         assert isinstance(exc, sa.exc.OperationalError), exc
     db.session.rollback()
@@ -137,8 +136,7 @@ def test_killed_connection_during_sync_fails_the_run_cleanly_and_the_next_run_co
     failed = db.session.get(type(run), run.id)
     assert failed.status == "failed"
     assert db.session.get(Integration, synced.id).delta_link == link_before
-    again = SyncEngine(synced, clients.graph_for(synced, settings),
-                       threshold_percent=policy.get("sync_deactivation_threshold_percent")).execute(start_run(synced, "full", "manual"))
+    again = build_sync_engine(synced, start_run(synced, "full", "manual"), jobs.sync_settings(app.config)).execute()
     assert again.status == "succeeded"
     after = db.session.execute(sa.select(Requester.entra_object_id, Requester.status)
                                .order_by(Requester.entra_object_id)).all()

@@ -63,7 +63,7 @@ def test_a_crashed_holder_loses_its_lease_and_its_run_at_once(app, db, integrati
     from datetime import timedelta
 
     from portal import leases
-    from portal.directory.sync import lease_name, start_run
+    from portal.directory.runs import lease_name, start_run
     from portal.models import SyncRun
 
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
@@ -94,7 +94,7 @@ def test_two_scheduler_processes_run_each_sync_and_action_once(app, db, db_url, 
     if not db_url.startswith("postgresql"):
         pytest.skip("two processes writing at once need PostgreSQL; SQLite serialises the whole database")
     from portal import signals, tickets
-    from portal.directory.sync import start_run
+    from portal.directory.runs import start_run
     from portal.models import ActionRun, Requester
     from portal.workflows import admin_service
     from tests.conftest import install_integration

@@ -5,7 +5,7 @@ import pytest
 import sqlalchemy as sa
 
 from portal import jobs
-from portal.directory.sync import start_run
+from portal.directory.runs import start_run
 from portal.models import AuditEvent, Requester
 from tests import sso
 from tests.conftest import csrf_from

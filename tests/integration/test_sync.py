@@ -1,12 +1,14 @@
 """Directory sync against a 2,500-user emulated tenant over HTTPS: full, delta, threshold, faults, no-op runs."""
+import dataclasses
 import threading
 import uuid
 
 import pytest
 import sqlalchemy as sa
 
-from portal.directory.sync import SyncEngine, start_run
-from portal.entra import clients
+from portal import jobs
+from portal.directory.runs import lease_name, start_run
+from portal.directory.sync import PAGE_SIZE, build_sync_engine
 from portal.models import Integration, Requester, SyncRun
 from tests import leakcheck
 from tests.conftest import install_integration
@@ -37,15 +39,14 @@ def synced(app, tenant):
     tenant.clear_faults()
 
 
-def sync(app, integration, mode="delta", trigger="manual", confirm=False, run=None, page_size=999):
-    """Queue and run one sync in this thread (or run an already queued one); returns the finished run."""
-    from portal import policy
+def sync(app, integration, mode="delta", trigger="manual", run=None, page_size=PAGE_SIZE, on_page=None):
+    """Queue and run one sync in this thread (or run an already queued one); returns the finished run.
 
+    A run triggered as "confirmed" applies deactivations above the threshold, as the admin's confirmation does.
+    """
     run = run or start_run(integration, mode, trigger)
-    settings = clients.MicrosoftSettings.from_config(app.config)
-    engine = SyncEngine(integration, clients.graph_for(integration, settings), page_size=page_size,
-                        threshold_percent=policy.get("sync_deactivation_threshold_percent"), confirm_deactivation=confirm)
-    return engine.execute(run)
+    settings = dataclasses.replace(jobs.sync_settings(app.config), page_size=page_size)
+    return build_sync_engine(integration, run, settings, on_page=on_page).execute()
 
 
 def table(db, integration):
@@ -67,7 +68,7 @@ def test_full_sync_creates_every_user_with_exact_counts(app, db, synced, tenant)
     users = live_users(tenant)
     enabled = sum(1 for u in users if u.props["accountEnabled"])
     assert run.status == "succeeded", run.message
-    assert run.mode == "full" and run.created == len(users) and run.pages == -(-len(users) // 999)
+    assert run.mode == "full" and run.created == len(users) and run.pages == -(-len(users) // PAGE_SIZE)
     assert run.updated == run.unchanged == run.deactivated == run.failed == 0
     counts = dict(db.session.execute(sa.select(Requester.status, sa.func.count()).group_by(Requester.status)).all())
     assert counts == {"active": enabled, "disabled": len(users) - enabled}
@@ -129,6 +130,29 @@ def test_delta_applies_every_kind_of_change(app, db, synced, tenant):
     tenant.restore(soft)
 
 
+def test_delta_commits_each_page_as_it_goes(app, db, synced, tenant):
+    """A delta over several pages writes each page in its own transaction: another connection sees the first
+    page's changes before the listing ends, and the cursor moves only once the last page is in."""
+    sync(app, synced)
+    changed = [u.id for u in live_users(tenant)][:250]
+    for oid in changed:
+        tenant.update_user(oid, department="Paged")
+    link_before, visible, links = synced.delta_link, [], []
+
+    def look(run):  # after each page's commit, from outside the sync's session
+        with db.engine.connect() as conn:
+            visible.append(conn.execute(sa.select(sa.func.count()).select_from(Requester)
+                                        .where(Requester.department == "Paged")).scalar())
+            links.append(conn.execute(sa.select(Integration.delta_link).where(Integration.id == synced.id)).scalar())
+
+    run = sync(app, synced, page_size=100, on_page=look)
+    assert run.status == "succeeded" and run.mode == "delta" and run.updated == 250 and run.pages == len(visible)
+    assert len(visible) >= 3 and 0 < visible[0] < 250 and visible == sorted(visible) and visible[-1] == 250
+    assert set(links) == {link_before}
+    db.session.refresh(synced)
+    assert synced.delta_link != link_before
+
+
 def test_first_sync_adopts_local_requester_by_email(app, db, synced, tenant):
     """A requester created before sync, with a tenant user's email, is linked, not duplicated."""
     user = live_users(tenant)[3]
@@ -141,9 +165,15 @@ def test_first_sync_adopts_local_requester_by_email(app, db, synced, tenant):
 
 
 def test_mass_deactivation_is_held_until_confirmed(app, db, synced, tenant):
-    """Disabling more than 10% of users stops the run with nothing deactivated; confirming applies it."""
+    """Disabling more than the threshold's share of users stops the run with nothing deactivated and the cursor
+    where it was; confirming applies it."""
+    from portal import policy
+
     sync(app, synced)
-    victims = [u.id for u in live_users(tenant) if u.props["accountEnabled"]][:300]
+    enabled = [u.id for u in live_users(tenant) if u.props["accountEnabled"]]
+    victims = enabled[:300]
+    assert len(victims) > len(enabled) * policy.get("sync_deactivation_threshold_percent") / 100
+    link_before = synced.delta_link
     for oid in victims:
         tenant.update_user(oid, accountEnabled=False)
     try:
@@ -151,9 +181,12 @@ def test_mass_deactivation_is_held_until_confirmed(app, db, synced, tenant):
         held = sync(app, synced)
         assert held.status == "awaiting_confirmation" and held.held_deactivations == 300 and held.deactivated == 0
         assert table(db, synced) == before
-        link = db.session.scalar(sa.select(SyncRun).where(SyncRun.id == held.id)) and synced.delta_link
-        confirmed = sync(app, synced, trigger="confirmed", confirm=True)
-        assert confirmed.status == "succeeded" and confirmed.deactivated == 300 and link
+        db.session.refresh(synced)
+        assert synced.delta_link == link_before
+        confirmed = sync(app, synced, trigger="confirmed")
+        assert confirmed.status == "succeeded" and confirmed.deactivated == 300
+        db.session.refresh(synced)
+        assert synced.delta_link != link_before
         disabled = db.session.scalar(sa.select(sa.func.count()).select_from(Requester).where(
             Requester.entra_object_id.in_(victims), Requester.status == "disabled"))
         assert disabled == 300
@@ -218,7 +251,6 @@ def test_lease_held_elsewhere_refuses_the_run(app, db, synced):
     from datetime import timedelta
 
     from portal import leases
-    from portal.directory.sync import lease_name
     from portal.exceptions import Conflict
 
     assert leases.acquire(lease_name(synced.id), "other-process", timedelta(minutes=5))

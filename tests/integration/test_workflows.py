@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from portal import jobs, signals
 from portal.devices import registry
-from portal.directory.sync import start_run
+from portal.directory.runs import start_run
 from portal.models import ActionRun, AuditEvent, DeviceSession, Requester, Ticket, TicketEvent
 from portal.workflows import admin_service, runner
 from tests import sso

@@ -140,7 +140,7 @@ def _present(user: dict, attribute: str) -> bool:
 
 
 @lru_cache(maxsize=64)
-def _plan(items: tuple) -> tuple:
+def _compiled_mapping(items: tuple) -> tuple:
     """The mapping as (field, attribute, top-level key, extension key, limit) rows, worked out once per mapping."""
     rows = []
     for name, attribute in items:
@@ -150,14 +150,14 @@ def _plan(items: tuple) -> tuple:
     return tuple(rows)
 
 
-def apply(user: dict, mapping: dict, partial: bool = False) -> dict:
+def requester_fields(user: dict, mapping: dict, partial: bool = False) -> dict:
     """The requester fields for one Graph user (manager as the manager's object id).
 
     With partial=True (delta rounds send only what changed) fields whose attribute is absent are left out,
     so the caller merges them over what it already has.
     """
     out = {}
-    for name, attribute, top, extension, limit in _plan(tuple(mapping.items())):
+    for name, attribute, top, extension, limit in _compiled_mapping(tuple(mapping.items())):
         if partial and (not attribute or not _present(user, attribute)):
             continue
         if name == "manager":

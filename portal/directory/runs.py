@@ -1,0 +1,75 @@
+"""Sync runs as a service: queue one, sweep interrupted ones, list an integration's history, confirm a held run."""
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from portal import leases, signals
+from portal.database import db
+from portal.exceptions import Conflict
+from portal.models import Integration, SyncRun
+
+STALE_AFTER = timedelta(minutes=10)  # no heartbeat for this long: the process running the sync is gone
+INTERRUPTED = "Interrupted: the process running this sync stopped. The next run redoes it from the start."
+HISTORY_PAGE_SIZE = 25
+
+
+def lease_name(integration_id: int) -> str:
+    """The lease that lets one process at a time run this integration's syncs."""
+    return f"sync:{integration_id}"
+
+
+def start_run(integration: Integration, mode: str, trigger: str) -> SyncRun:
+    """Record a queued run (the runner picks it up); refuses when one is already queued or running."""
+    fail_interrupted_runs(integration.id)
+    busy = db.session.scalar(sa.select(SyncRun.id).where(SyncRun.integration_id == integration.id,
+                                                         SyncRun.status.in_(("queued", "running"))))
+    if busy:
+        raise Conflict(f"A sync is already queued or running for {integration.name} (run {busy}).")
+    run = SyncRun(integration_id=integration.id, mode=mode, trigger=trigger, status="queued")
+    db.session.add(run)
+    try:
+        db.session.commit()
+    except IntegrityError as exc:  # another process queued one between our check and our insert
+        db.session.rollback()
+        raise Conflict(f"A sync is already queued or running for {integration.name}.") from exc
+    return run
+
+
+def fail_interrupted_runs(integration_id: int | None = None) -> int:
+    """Mark failed every 'running' run whose process stopped, so the next run can start; returns how many.
+
+    A process that crashed or was killed holds no live lease any more (seen at once), and its heartbeat stops
+    (seen after STALE_AFTER, also from another host). Commits only when it marked something.
+    """
+    query = sa.select(SyncRun).where(SyncRun.status == "running")
+    if integration_id is not None:
+        query = query.where(SyncRun.integration_id == integration_id)
+    running = db.session.scalars(query).all()
+    unleased = {iid: leases.holder_of(lease_name(iid)) is None for iid in {run.integration_id for run in running}}
+    now = datetime.now(UTC)
+    cutoff = now - STALE_AFTER
+    interrupted = [run for run in running if unleased[run.integration_id]
+                   or (run.heartbeat_at is not None and run.heartbeat_at < cutoff)]
+    for run in interrupted:
+        run.status, run.finished_at, run.message = "failed", now, INTERRUPTED
+    if interrupted:
+        db.session.commit()
+    return len(interrupted)
+
+
+def run_history(integration_id: int, page: int):
+    """One page of an integration's runs, newest first, as a pagination object for the history template."""
+    query = sa.select(SyncRun).where(SyncRun.integration_id == integration_id).order_by(SyncRun.id.desc())
+    return db.paginate(query, page=page, per_page=HISTORY_PAGE_SIZE, error_out=False)
+
+
+def confirm_held_run(run: SyncRun, actor: signals.Principal) -> SyncRun:
+    """An admin confirms a held run: audit it, close it as confirmed, and queue the full run that applies it."""
+    integration = db.session.get(Integration, run.integration_id)
+    signals.sync_confirmed.send("admin", actor=actor, target=signals.Target("integration", str(integration.id),
+                                                                              integration.name),
+                                detail={"run": run.id, "held_deactivations": run.held_deactivations})
+    run.status = "confirmed"
+    db.session.commit()
+    return start_run(integration, "full", "confirmed")

@@ -1,0 +1,152 @@
+"""What one page of Graph users changes in the requester table: a pure decision, no database, no Flask, no Graph.
+
+The sync engine loads what the database already holds for the page (`KnownRequester`), asks `plan_page` what
+to insert, update and deactivate, and writes the answer. Deactivations wait for the end of the run, where the
+threshold check (`exceeds_threshold`) sees the whole listing.
+"""
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from portal.directory import field_mapping
+
+REQUESTER_FIELDS = tuple(f.name for f in field_mapping.PORTAL_FIELDS if f.name != "manager") + ("manager_object_id",)
+DELETED = {"status": "deleted", "account_enabled": False}  # what a deleted or vanished user's row becomes
+
+
+@dataclass(frozen=True, slots=True)
+class KnownRequester:
+    """What the database holds for one object id; delta merges also need the stored values (`fields`)."""
+
+    id: int
+    content_hash: str | None
+    status: str
+    account_enabled: bool | None = None
+    user_type: str | None = None
+    fields: Mapping | None = None  # REQUESTER_FIELDS -> stored value; only for partial (delta) pages
+
+
+@dataclass(frozen=True, slots=True)
+class Deactivation:
+    """A requester to make inactive once the whole run is known: its id, the new values, its status before."""
+
+    requester_id: int
+    values: dict
+    status_before: str
+
+    @property
+    def was_active(self) -> bool:
+        """Only deactivating an active requester counts as a deactivation (and towards the threshold)."""
+        return self.status_before == "active"
+
+
+@dataclass(frozen=True, slots=True)
+class UserError:
+    """A Graph user that was skipped, and why (the object id when it had a usable one)."""
+
+    user: str | None
+    message: str
+
+
+@dataclass
+class PageChanges:
+    """The outcome of planning one page: rows to write, deactivations to hold back, counts and per-user errors."""
+
+    inserts: list[dict] = field(default_factory=list)  # new requester rows, column -> value
+    updates: list[dict] = field(default_factory=list)  # changed rows, column -> value plus row_id
+    deactivations: list[Deactivation] = field(default_factory=list)
+    errors: list[UserError] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)  # usable object ids on this page
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    reactivated: int = 0
+
+
+def distinct_users(items: Iterable, *, partial: bool, seen_before: set | frozenset = frozenset()) -> tuple[dict, list]:
+    """The page's usable users by object id, and an error for each one skipped (no valid id, or listed twice)."""
+    users, errors = {}, []
+    for item in items:
+        oid = item.get("id") if isinstance(item, dict) else None
+        if field_mapping.object_id(oid) is None:
+            errors.append(UserError(None, "A user without a valid id was skipped."))
+            continue
+        if not partial and (oid in users or oid in seen_before):
+            errors.append(UserError(oid, "The same user came twice in one listing; the first copy was kept."))
+            continue  # (a delta may list a user twice: there the later copy wins)
+        users[oid] = item
+    return users, errors
+
+
+def plan_page(items: Iterable, known: Mapping[str, KnownRequester], mapping: dict, *, partial: bool,
+              integration_id: int, now: datetime, seen_before: set | frozenset = frozenset()) -> PageChanges:
+    """Decide insert, update, unchanged, reactivate or deactivate for every user on one page of a listing."""
+    users, errors = distinct_users(items, partial=partial, seen_before=seen_before)
+    changes = PageChanges(errors=errors, seen=set(users))
+    for oid, user in users.items():
+        kind, record = _decide(user, known.get(oid), mapping, partial, now)
+        if kind == "insert":
+            record.update(integration_id=integration_id, entra_object_id=oid, created_at=now,
+                          failed_attempts=0, lockout_count=0)
+            changes.inserts.append(record)
+            changes.created += 1
+        elif kind == "unchanged":
+            changes.unchanged += 1
+        elif kind == "deactivate":
+            changes.deactivations.append(record)
+        elif kind == "reactivate":
+            changes.updates.append(record)
+            changes.reactivated += 1
+        elif kind == "update":
+            changes.updates.append(record)
+            changes.updated += 1
+    return changes
+
+
+def _decide(user: dict, row: KnownRequester | None, mapping: dict, partial: bool, now: datetime) -> tuple[str, object]:
+    """One Graph user against its stored row: ("insert" | "update" | "reactivate", row), ("deactivate", Deactivation),
+    ("unchanged", None) or ("nothing", None) for the removal of somebody already deleted or never known."""
+    if "@removed" in user:
+        if row is not None and row.status != "deleted":
+            return "deactivate", Deactivation(row.id, dict(DELETED), row.status)
+        return "nothing", None
+    record = _requester_values(user, row if partial else None, mapping, partial)
+    record.update(last_synced_at=now, updated_at=now)
+    if row is None:
+        return "insert", record
+    if row.content_hash == record["content_hash"] and row.status == record["status"]:
+        return "unchanged", None
+    if row.status == "active" and record["status"] != "active":
+        return "deactivate", Deactivation(row.id, record, row.status)
+    record["row_id"] = row.id
+    return ("reactivate" if row.status != "active" and record["status"] == "active" else "update"), record
+
+
+def _requester_values(user: dict, stored: KnownRequester | None, mapping: dict, partial: bool) -> dict:
+    """The row sync would write for one user; a delta sends only what changed, so it is merged over `stored`."""
+    values = field_mapping.requester_fields(user, mapping, partial)
+    if stored is not None:
+        merged = {name: stored.fields[name] for name in REQUESTER_FIELDS}
+        merged.update(values)
+        enabled = user.get("accountEnabled", stored.account_enabled)
+        user_type = user.get("userType", stored.user_type)
+    else:
+        merged = {name: values.get(name) for name in REQUESTER_FIELDS}
+        enabled, user_type = user.get("accountEnabled"), user.get("userType")
+    enabled = enabled is not False  # missing means enabled, as Graph omits nothing it was asked for
+    user_type = field_mapping.as_text(user_type, 20)  # junk types and unstorable text become None
+    merged["display_name"] = merged.get("display_name") or merged.get("user_principal_name") or merged.get("email") or ""
+    digest = field_mapping.content_hash({k: merged[k] for k in REQUESTER_FIELDS}, enabled, user_type)
+    return dict(merged, account_enabled=enabled, user_type=user_type, status="active" if enabled else "disabled",
+                content_hash=digest)
+
+
+def vanished_users(stored: Iterable[tuple[int, str, str]], seen: set) -> list[Deactivation]:
+    """Full sync: every (id, object id, status) row not listed by Graph and not yet deleted becomes deleted."""
+    return [Deactivation(rid, dict(DELETED), status) for rid, oid, status in stored
+            if oid not in seen and status != "deleted"]
+
+
+def exceeds_threshold(going: int, active_before: int, threshold_percent: int) -> bool:
+    """True when deactivating `going` of `active_before` active requesters is more than the threshold allows."""
+    return going > 0 and going > active_before * threshold_percent / 100
