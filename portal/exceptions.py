@@ -42,6 +42,13 @@ class NotFound(PortalError):
     title = "Not found"
 
 
+class UnknownAction(NotFound):
+    """A workflow action key that no action class is registered for (an old row, or a typo in code)."""
+
+    code = "unknown_action"
+    title = "Unknown workflow action"
+
+
 class Conflict(PortalError):
     """The action clashes with the current state (already running, already exists)."""
 

@@ -1,10 +1,11 @@
-"""Tickets: the service catalogue, raising a ticket (with its workflow actions in one transaction), status."""
+"""Tickets: the service catalogue, raising a ticket (with its workflow actions in one transaction), status, and
+what the ticket pages show."""
 import sqlalchemy as sa
 
 from portal import signals
 from portal.database import db
 from portal.exceptions import NotFound, ValidationError
-from portal.models import Requester, ServiceCategory, Ticket, TicketEvent
+from portal.models import ActionRun, AuditEvent, Requester, ServiceCategory, Ticket, TicketEvent
 from portal.workflows import engine
 
 CATALOGUE = (
@@ -14,6 +15,9 @@ CATALOGUE = (
     ("General request", "Anything else IT can help with.", False),
 )
 STATUSES = ("open", "in_progress", "resolved", "closed")
+OPEN = ("open", "in_progress")
+ADMIN_PAGE_SIZE = 50
+RECENT_EVENTS = 8
 
 
 def seed_catalogue() -> int:
@@ -29,7 +33,27 @@ def seed_catalogue() -> int:
     return added
 
 
+def add_service(name: str, description: str, asks_for_target: bool) -> ServiceCategory:
+    """Add a service to the end of the catalogue; its name must be new (case-insensitive)."""
+    name = (name or "").strip()[:120]
+    existing = categories(active_only=False)
+    if not name or any(c.name.lower() == name.lower() for c in existing):
+        raise ValidationError("Give the service a new, unique name.")
+    category = ServiceCategory(name=name, description=(description or "")[:500], asks_for_target=asks_for_target,
+                               position=len(existing))
+    db.session.add(category)
+    db.session.commit()
+    return category
+
+
+def toggle_service(category: ServiceCategory) -> None:
+    """Hide a service from requesters, or offer it again (tickets keep their category)."""
+    category.is_active = not category.is_active
+    db.session.commit()
+
+
 def categories(active_only: bool = True) -> list[ServiceCategory]:
+    """The service catalogue in display order (only what requesters may choose, unless active_only is False)."""
     query = sa.select(ServiceCategory).order_by(ServiceCategory.position, ServiceCategory.name)
     if active_only:
         query = query.where(ServiceCategory.is_active.is_(True))
@@ -64,7 +88,7 @@ def create(requester: Requester, category_id: int, subject: str, description: st
     about = f" about {subject_person.label}" if subject_person else ""
     db.session.add(TicketEvent(ticket_id=ticket.id, kind="created", actor_type="requester", actor_label=requester.label,
                                public_message=f"Ticket raised: {category.name}{about}."))
-    runs = engine.plan(ticket)
+    runs = engine.plan_actions(ticket)
     signals.ticket_created.send("tickets", actor=signals.Principal.of(requester),
                                 target=signals.Target("ticket", str(ticket.id), f"#{ticket.id} {category.name}"),
                                 detail={"category": category.name, "actions": [r.action for r in runs],
@@ -82,10 +106,56 @@ def for_requester(requester: Requester, ticket_id: int) -> Ticket:
 
 
 def of_requester(requester: Requester, open_only: bool = False) -> list[Ticket]:
+    """The requester's own tickets, newest first."""
     query = sa.select(Ticket).where(Ticket.requester_id == requester.id).order_by(Ticket.id.desc())
     if open_only:
-        query = query.where(Ticket.status.in_(("open", "in_progress")))
+        query = query.where(Ticket.status.in_(OPEN))
     return list(db.session.scalars(query))
+
+
+def requester_home(requester: Requester) -> dict:
+    """The requester's home page: open tickets, the last five closed ones, and recent visible timeline lines."""
+    mine = of_requester(requester)
+    recent = db.session.scalars(sa.select(TicketEvent).join(Ticket).where(
+        Ticket.requester_id == requester.id, TicketEvent.visible_to_requester.is_(True))
+        .order_by(TicketEvent.id.desc()).limit(RECENT_EVENTS)).all()
+    return {"open_tickets": [t for t in mine if t.status in OPEN],
+            "closed": [t for t in mine if t.status not in OPEN][:5], "recent": recent}
+
+
+def requester_ticket_page(requester: Requester, ticket_id: int) -> dict:
+    """One of the requester's tickets with its service and the friendly side of its timeline."""
+    ticket = for_requester(requester, ticket_id)
+    category = db.session.get(ServiceCategory, ticket.category_id) if ticket.category_id else None
+    return {"ticket": ticket, "category": category, "events": [e for e in ticket.events if e.visible_to_requester]}
+
+
+def admin_listing(status: str | None, category_id: int | None, text: str | None, page: int | None) -> dict:
+    """All tickets newest first, filtered by status, service and subject text, one page at a time."""
+    query = sa.select(Ticket).order_by(Ticket.id.desc())
+    text = (text or "").strip()[:100]
+    if status in STATUSES:
+        query = query.where(Ticket.status == status)
+    if category_id:
+        query = query.where(Ticket.category_id == category_id)
+    if text:
+        query = query.where(sa.func.lower(Ticket.subject).contains(text.lower(), autoescape=True))
+    found = db.paginate(query, page=max(page or 1, 1), per_page=ADMIN_PAGE_SIZE, error_out=False)
+    people = {r.id: r for r in db.session.scalars(sa.select(Requester).where(
+        Requester.id.in_({t.requester_id for t in found.items})))}
+    return {"page": found, "people": people, "categories": categories(active_only=False)}
+
+
+def admin_detail(ticket: Ticket) -> dict:
+    """What the admin ticket page shows besides the ticket: its runs, their audit events and the people involved."""
+    runs = db.session.scalars(sa.select(ActionRun).where(ActionRun.ticket_id == ticket.id).order_by(ActionRun.id)).all()
+    events = db.session.scalars(sa.select(AuditEvent).where(
+        sa.or_(sa.and_(AuditEvent.target_type == "ticket", AuditEvent.target_id == str(ticket.id)),
+               sa.and_(AuditEvent.target_type == "action_run", AuditEvent.target_id.in_([str(r.id) for r in runs]))))
+        .order_by(AuditEvent.id)).all()
+    return {"runs": runs, "audit_events": events, "requester": db.session.get(Requester, ticket.requester_id),
+            "about": db.session.get(Requester, ticket.subject_requester_id) if ticket.subject_requester_id else None,
+            "category": db.session.get(ServiceCategory, ticket.category_id)}
 
 
 def set_status(ticket: Ticket, status: str, actor: signals.Principal) -> None:

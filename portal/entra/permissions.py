@@ -30,10 +30,6 @@ FEATURES = (
 )
 BY_KEY = {f.key: f for f in FEATURES}
 
-# Which features each workflow action needs.
-ACTION_FEATURES = {"force_password_reset": ("reset_password",), "unlock": ("enable_disable",),
-                   "disable": ("enable_disable", "revoke_sessions")}
-
 
 def feature_enabled(feature: Feature, roles) -> bool:
     """True when the granted roles include one of the feature's permission sets."""
@@ -51,7 +47,6 @@ def checklist(roles) -> list[dict]:
     return rows
 
 
-def action_allowed(action: str, roles) -> tuple[bool, list[str]]:
-    """Whether a workflow action's features are all enabled; the missing feature labels otherwise."""
-    missing = [BY_KEY[k].label for k in ACTION_FEATURES[action] if not feature_enabled(BY_KEY[k], roles)]
-    return not missing, missing
+def missing_features(feature_keys, roles) -> list[str]:
+    """Labels of the named features that the granted roles do not enable (callers, such as actions, name the keys)."""
+    return [BY_KEY[key].label for key in feature_keys if not feature_enabled(BY_KEY[key], roles)]

@@ -1,11 +1,8 @@
 """The front page: a welcome for visitors, the home page for requesters, a hop for admins."""
-import sqlalchemy as sa
 from flask import redirect, render_template, url_for
 from flask_login import current_user
 
 from portal import tickets
-from portal.database import db
-from portal.models import Ticket, TicketEvent
 from portal.requester import bp
 from portal.security import requester_required
 
@@ -29,9 +26,4 @@ def healthz():
 @requester_required
 def home():
     """Open tickets and recent activity."""
-    mine = tickets.of_requester(current_user)
-    recent = db.session.scalars(sa.select(TicketEvent).join(Ticket).where(
-        Ticket.requester_id == current_user.id, TicketEvent.visible_to_requester.is_(True))
-        .order_by(TicketEvent.id.desc()).limit(8)).all()
-    return render_template("requester/home.html", open_tickets=[t for t in mine if t.status in ("open", "in_progress")],
-                           closed=[t for t in mine if t.status not in ("open", "in_progress")][:5], recent=recent)
+    return render_template("requester/home.html", **tickets.requester_home(current_user))

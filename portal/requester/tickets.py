@@ -3,9 +3,7 @@ from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from portal import jobs, tickets
-from portal.database import db
 from portal.exceptions import ValidationError
-from portal.models import ServiceCategory
 from portal.requester import bp
 from portal.requester.forms import TicketForm
 from portal.security import requester_required
@@ -36,7 +34,4 @@ def new_ticket():
 @requester_required
 def ticket(ticket_id):
     """The ticket and the friendly side of its timeline."""
-    item = tickets.for_requester(current_user, ticket_id)
-    category = db.session.get(ServiceCategory, item.category_id) if item.category_id else None
-    events = [e for e in item.events if e.visible_to_requester]
-    return render_template("requester/ticket.html", ticket=item, category=category, events=events)
+    return render_template("requester/ticket.html", **tickets.requester_ticket_page(current_user, ticket_id))

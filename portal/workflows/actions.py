@@ -1,16 +1,24 @@
-"""The three App Integration actions against Microsoft Graph. Each returns what to put on the ticket."""
+"""The App Integration actions against Microsoft Graph: one class each, read by engine, runner, editor and pages.
+
+Like CTFd's challenge types: `WorkflowAction` says what every action must carry, each subclass is one action,
+and `ACTION_TYPES` is the registry keyed by the action key stored on workflow steps and action runs.
+"""
 import secrets
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from portal import accounts, signals
+from portal import lockout, signals
 from portal.database import db
 from portal.devices import registry
+from portal.entra import permissions
 from portal.entra.graph import GraphClient
+from portal.exceptions import UnknownAction
 from portal.models import Requester
 
 SYMBOLS = "!#$%*+-=?@^_"
+# One GET answers every "already done?" question, so a settled run costs Graph exactly one request.
+STATE_FIELDS = ["id", "accountEnabled", "lastPasswordChangeDateTime"]
 
 
 @dataclass
@@ -23,6 +31,17 @@ class Outcome:
     temporary_password: str | None = None
 
 
+@dataclass(frozen=True)
+class Settlement:
+    """How a run ends when an earlier attempt's outcome was unknown and Graph shows the action done."""
+
+    status: str
+    public: str
+    error: str | None = None
+    error_code: str | None = None
+    detail: dict = field(default_factory=dict)
+
+
 def temporary_password(length: int = 16) -> str:
     """A strong one-time password with every character class (Entra needs 3 of 4)."""
     classes = [string.ascii_uppercase, string.ascii_lowercase, string.digits, SYMBOLS]
@@ -31,59 +50,165 @@ def temporary_password(length: int = 16) -> str:
     return "".join(chars)
 
 
-def force_password_reset(graph: GraphClient, requester: Requester) -> Outcome:
-    """Set a temporary password that must be changed at next sign-in; end portal sessions."""
-    password = temporary_password()
-    request_id = graph.patch_user(requester.entra_object_id, {"passwordProfile": {
-        "forceChangePasswordNextSignIn": True, "password": password}})
-    registry.end_for_requesters([requester.id], "password_reset", signals.SYSTEM)
-    return Outcome(request_id, "Your password was reset. Check your email for a temporary password; Microsoft will "
-                   "ask you to choose a new one when you sign in.", {"graph_request_id": request_id,
-                                                                    "sessions_ended": True}, password)
+class WorkflowAction:
+    """One kind of workflow action: its texts, the Graph permissions it needs, its check and its execute step."""
+
+    key: str = ""
+    label: str = ""
+    description: str = ""  # what it does, shown in the workflow editor
+    when: str = ""  # when to use it, shown in the workflow editor
+    public: str = ""  # "Working on {public}…" on the requester's timeline
+    features: tuple[str, ...] = ()  # keys of portal.entra.permissions.FEATURES
+    sends_email: bool = False
+    mail_template: str | None = None  # policy mail template key, for actions that send email
+    mail_failed_public: str | None = None  # the requester's line when that email could not be sent
+
+    def missing_permissions(self, roles) -> list[str]:
+        """Labels of the features this action needs that the granted roles do not cover."""
+        return permissions.missing_features(self.features, roles)
+
+    def already_done(self, graph: GraphClient, requester: Requester, since: datetime) -> bool | None:
+        """After a crash with an unknown outcome: does the account already show the action? None = cannot tell."""
+        raise NotImplementedError
+
+    def execute(self, graph: GraphClient, requester: Requester) -> Outcome:
+        """Act on the account through Graph and return what to put on the ticket."""
+        raise NotImplementedError
+
+    def mail_values(self, outcome: Outcome) -> dict:
+        """Action-specific values for the mail template (besides name, ticket, portal and organisation)."""
+        return {}
+
+    def on_uncertain_done(self) -> Settlement:
+        """A run whose earlier attempt Graph shows done simply succeeded."""
+        return Settlement("succeeded", f"Done: {self.label}.", detail={"verified_after_restart": True})
 
 
-def unlock(graph: GraphClient, requester: Requester) -> Outcome:
+def account_state(graph: GraphClient, requester: Requester) -> dict:
+    """The Entra account fields the "already done?" checks read."""
+    return graph.get_user(requester.entra_object_id, STATE_FIELDS)
+
+
+class ForcePasswordReset(WorkflowAction):
+    """Set a temporary password that must be changed at next sign-in, mail it, and end portal sessions."""
+
+    key = "force_password_reset"
+    label = "Force Password Reset on Next Login"
+    description = ("Sets a temporary password, forces a new one at the next Microsoft sign-in, and emails the "
+                   "temporary password.")
+    when = "Credentials may be compromised, or after a security change."
+    public = "resetting your password"
+    features = ("reset_password",)
+    sends_email = True
+    mail_template = "password_reset"
+    mail_failed_public = "Your password was reset, but the email could not be sent. IT has been told and will help you."
+
+    def already_done(self, graph, requester, since):
+        """Done when Entra shows a password change since the uncertain attempt started."""
+        changed = account_state(graph, requester).get("lastPasswordChangeDateTime")
+        if not isinstance(changed, str):
+            return None
+        try:
+            return datetime.fromisoformat(changed.replace("Z", "+00:00")).timestamp() >= since.timestamp() - 1
+        except ValueError:
+            return None
+
+    def execute(self, graph, requester):
+        """Set the temporary password in Entra and end the requester's portal sessions."""
+        password = temporary_password()
+        request_id = graph.patch_user(requester.entra_object_id, {"passwordProfile": {
+            "forceChangePasswordNextSignIn": True, "password": password}})
+        registry.end_for_requesters([requester.id], "password_reset", signals.SYSTEM)
+        return Outcome(request_id, "Your password was reset. Check your email for a temporary password; Microsoft "
+                       "will ask you to choose a new one when you sign in.",
+                       {"graph_request_id": request_id, "sessions_ended": True}, password)
+
+    def mail_values(self, outcome):
+        """The temporary password goes into the mail, and nowhere else."""
+        return {"temporary_password": outcome.temporary_password}
+
+    def on_uncertain_done(self):
+        """The password changed but its mail was never sent: the temporary password is lost, so the run fails."""
+        return Settlement("failed", "Your password was reset, but the email could not be sent. IT will send a new "
+                          "temporary password.", error="The password was reset, but the process stopped before the "
+                          "email was sent, so the temporary password is lost. Run the action again to send a new one.",
+                          error_code="mail_not_sent", detail={"error": "unknown_outcome"})
+
+
+class UnlockAccount(WorkflowAction):
     """Clear the portal lock and re-enable the Entra account if it is disabled."""
-    accounts.unlock_requester(requester, actor=signals.SYSTEM, reason="unlocked by a workflow")
-    user = graph.get_user(requester.entra_object_id, ["id", "accountEnabled"])
-    request_id = graph.last_request_id
-    enabled_now = False
-    if user.get("accountEnabled") is False:
-        request_id = graph.patch_user(requester.entra_object_id, {"accountEnabled": True})
-        enabled_now = True
-    requester.account_enabled = True
-    if requester.status == "disabled":
-        requester.status = "active"
+
+    key = "unlock"
+    label = "Unlock User Account"
+    description = "Lifts a lock from failed sign-ins or an admin restriction. No email."
+    when = "The requester cannot get in because of a lockout."
+    public = "unlocking your account"
+    features = ("enable_disable",)
+
+    def already_done(self, graph, requester, since):
+        """Done when Entra shows the account enabled and the portal lock is gone."""
+        return account_state(graph, requester).get("accountEnabled") is True and requester.locked_until is None
+
+    def execute(self, graph, requester):
+        """Lift the portal lock (audited, committed first), then enable the Entra account when it is disabled."""
+        _lift_portal_lock(requester)
+        user = graph.get_user(requester.entra_object_id, ["id", "accountEnabled"])
+        request_id = graph.last_request_id
+        enabled_now = False
+        if user.get("accountEnabled") is False:
+            request_id = graph.patch_user(requester.entra_object_id, {"accountEnabled": True})
+            enabled_now = True
+        requester.account_enabled = True
+        if requester.status == "disabled":
+            requester.status = "active"
+        db.session.commit()
+        return Outcome(request_id, "Your account is unlocked. You can sign in again.",
+                       {"graph_request_id": request_id, "entra_account_re_enabled": enabled_now})
+
+
+def _lift_portal_lock(requester: Requester) -> None:
+    """Reset the requester's lockout counters and record it, as an admin unlock does."""
+    was_locked = lockout.is_locked(requester, datetime.now(UTC))
+    lockout.unlock(requester)
+    signals.requester_unlocked.send("accounts", actor=signals.SYSTEM, target=signals.Target(
+        "requester", str(requester.id), requester.label), reason="unlocked by a workflow",
+        detail={"was_locked": was_locked})
     db.session.commit()
-    return Outcome(request_id, "Your account is unlocked. You can sign in again.",
-                   {"graph_request_id": request_id, "entra_account_re_enabled": enabled_now})
 
 
-def disable(graph: GraphClient, requester: Requester) -> Outcome:
+class DisableAccount(WorkflowAction):
     """Block sign-in in Entra, revoke Microsoft sessions, mark the requester disabled and end portal sessions."""
-    patch_id = graph.patch_user(requester.entra_object_id, {"accountEnabled": False})
-    revoke_id = graph.revoke_sign_in_sessions(requester.entra_object_id)
-    requester.account_enabled, requester.status, requester.updated_at = False, "disabled", datetime.now(UTC)
-    db.session.commit()
-    registry.end_for_requesters([requester.id], "account_disabled", signals.SYSTEM)
-    return Outcome(revoke_id, "The account is disabled and signed out everywhere.",
-                   {"graph_request_id": patch_id, "revoke_request_id": revoke_id})
+
+    key = "disable"
+    label = "Disable (Lock) User Account"
+    description = "Blocks sign-in until re-enabled, and signs the account out everywhere. No email."
+    when = "A leaver, suspicious activity, or a compliance suspension."
+    public = "disabling the account"
+    features = ("enable_disable", "revoke_sessions")
+
+    def already_done(self, graph, requester, since):
+        """Done when Entra shows the account disabled."""
+        return account_state(graph, requester).get("accountEnabled") is False
+
+    def execute(self, graph, requester):
+        """Disable and revoke in Entra, then mark the requester disabled and end their portal sessions."""
+        patch_id = graph.patch_user(requester.entra_object_id, {"accountEnabled": False})
+        revoke_id = graph.revoke_sign_in_sessions(requester.entra_object_id)
+        requester.account_enabled, requester.status, requester.updated_at = False, "disabled", datetime.now(UTC)
+        db.session.commit()
+        registry.end_for_requesters([requester.id], "account_disabled", signals.SYSTEM)
+        return Outcome(revoke_id, "The account is disabled and signed out everywhere.",
+                       {"graph_request_id": patch_id, "revoke_request_id": revoke_id})
 
 
-RUN = {"force_password_reset": force_password_reset, "unlock": unlock, "disable": disable}
+# The order is the order the workflow editor offers them in.
+ACTION_TYPES: dict[str, WorkflowAction] = {cls.key: cls() for cls in (ForcePasswordReset, UnlockAccount, DisableAccount)}
 
 
-def already_done(action: str, graph: GraphClient, requester: Requester, since: datetime) -> bool | None:
-    """After a crash with an unknown outcome: does the account already show the action? None = cannot tell."""
-    user = graph.get_user(requester.entra_object_id, ["id", "accountEnabled", "lastPasswordChangeDateTime"])
-    if action == "disable":
-        return user.get("accountEnabled") is False
-    if action == "unlock":
-        return user.get("accountEnabled") is True and requester.locked_until is None
-    changed = user.get("lastPasswordChangeDateTime")
-    if not isinstance(changed, str):
-        return None
+def action_type(key: str) -> WorkflowAction:
+    """The registered action for a key, or UnknownAction naming the keys that exist."""
     try:
-        return datetime.fromisoformat(changed.replace("Z", "+00:00")).timestamp() >= since.timestamp() - 1
-    except ValueError:
-        return None
+        return ACTION_TYPES[key]
+    except KeyError:
+        raise UnknownAction(f"There is no workflow action called {key!r}; the actions are "
+                            f"{', '.join(ACTION_TYPES)}.") from None

@@ -1,11 +1,28 @@
-"""Saving workflows: validate steps and refuse actions the integration's permissions do not cover."""
-from portal import signals
+"""Workflows for admins: list, editor choices, and saving (refusing actions the integration's permissions miss)."""
+import sqlalchemy as sa
+
+from portal import integrations, signals, tickets
 from portal.database import db
-from portal.entra import permissions
 from portal.exceptions import ValidationError
 from portal.models import Integration, Workflow, WorkflowStep
 from portal.models._types import MAX_ID
-from portal.workflows.engine import ACTIONS, TARGETS
+from portal.workflows.actions import ACTION_TYPES
+from portal.workflows.engine import TARGETS
+
+
+def overview() -> dict:
+    """The Workflows page: every workflow by name, category names and integrations by id."""
+    return {"items": db.session.scalars(sa.select(Workflow).order_by(Workflow.name)).all(),
+            "names": {c.id: c.name for c in tickets.categories(active_only=False)},
+            "integrations": {i.id: i for i in integrations.all_integrations()}}
+
+
+def editor_choices() -> dict:
+    """What the editor offers: verified integrations, which actions each one's permissions allow, and categories."""
+    verified = [i for i in integrations.all_integrations() if i.status == "verified"]
+    allowed = {i.id: {key: not action.missing_permissions(i.granted_permissions) for key, action in ACTION_TYPES.items()}
+               for i in verified}
+    return {"verified": verified, "allowed": allowed, "categories": tickets.categories(active_only=False)}
 
 
 def save(workflow: Workflow | None, name: str, category_ids: list, enabled: bool, steps: list[dict],
@@ -58,12 +75,13 @@ def _check_step(step: dict) -> str | None:
     integration = db.session.get(Integration, integration_id) if integration_id else None
     if integration is None or integration.status != "verified":
         return "Choose an installed, verified Entra ID integration."
-    if step.get("action") not in ACTIONS:
+    action = ACTION_TYPES.get(step.get("action"))
+    if action is None:
         return "Choose one of the three actions."
     if (step.get("target") or "requester") not in TARGETS:
         return "Choose who the action applies to."
-    allowed, missing = permissions.action_allowed(step["action"], integration.granted_permissions)
-    if not allowed:
-        return (f"{integration.name} lacks the Microsoft Graph permissions for {ACTIONS[step['action']]['label']} "
+    missing = action.missing_permissions(integration.granted_permissions)
+    if missing:
+        return (f"{integration.name} lacks the Microsoft Graph permissions for {action.label} "
                 f"({', '.join(missing)} is blocked). Grant them and run Verify, then save again.")
     return None

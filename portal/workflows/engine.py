@@ -4,27 +4,8 @@ import sqlalchemy as sa
 from portal import signals
 from portal.database import db
 from portal.models import ActionRun, Integration, Requester, Ticket, TicketEvent, Workflow
+from portal.workflows.actions import ACTION_TYPES, action_type
 
-ACTIONS = {
-    "force_password_reset": {
-        "label": "Force Password Reset on Next Login",
-        "what": "Sets a temporary password, forces a new one at the next Microsoft sign-in, and emails the temporary password.",
-        "when": "Credentials may be compromised, or after a security change.",
-        "public": "resetting your password",
-    },
-    "unlock": {
-        "label": "Unlock User Account",
-        "what": "Lifts a lock from failed sign-ins or an admin restriction. No email.",
-        "when": "The requester cannot get in because of a lockout.",
-        "public": "unlocking your account",
-    },
-    "disable": {
-        "label": "Disable (Lock) User Account",
-        "what": "Blocks sign-in until re-enabled, and signs the account out everywhere. No email.",
-        "when": "A leaver, suspicious activity, or a compliance suspension.",
-        "public": "disabling the account",
-    },
-}
 TARGETS = {"requester": "The ticket's requester", "ticket_subject": "The person named in the ticket"}
 
 
@@ -35,12 +16,12 @@ def matching_workflows(ticket: Ticket) -> list[Workflow]:
     return [w for w in flows if not w.category_ids or ticket.category_id in w.category_ids]
 
 
-def plan(ticket: Ticket) -> list[ActionRun]:
+def plan_actions(ticket: Ticket) -> list[ActionRun]:
     """Add one ActionRun per App Integration step (not committed: the caller's transaction holds it with the ticket)."""
     runs = []
     for workflow in matching_workflows(ticket):
         for step in workflow.steps:
-            if step.kind != "app_integration" or not step.integration_id or step.action not in ACTIONS:
+            if step.kind != "app_integration" or not step.integration_id or step.action not in ACTION_TYPES:
                 continue
             target_id = ticket.subject_requester_id if step.target == "ticket_subject" else ticket.requester_id
             run = ActionRun(ticket_id=ticket.id, workflow_step_id=step.id, integration_id=step.integration_id,
@@ -57,7 +38,7 @@ def _check_target(run: ActionRun) -> None:
     """Queue the run, or fail it at once when the target cannot be acted on through this integration."""
     target = db.session.get(Requester, run.target_requester_id)
     integration = db.session.get(Integration, run.integration_id)
-    label = ACTIONS[run.action]["label"]
+    label = action_type(run.action).label
     problem = None
     if integration is None or integration.status != "verified":
         problem = "The directory integration of this workflow is not verified."

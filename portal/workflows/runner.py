@@ -12,11 +12,10 @@ import sqlalchemy as sa
 from portal import leases, mail, signals
 from portal.database import db
 from portal.entra import clients
-from portal.entra.credentials import EntraError
-from portal.entra.graph import GraphError
+from portal.exceptions import EntraError, GraphError, NotFound
 from portal.models import ActionRun, Integration, Requester, Ticket
-from portal.workflows import actions
-from portal.workflows.engine import ACTIONS, timeline
+from portal.workflows.actions import Outcome, WorkflowAction, action_type
+from portal.workflows.engine import timeline
 
 log = logging.getLogger("portal.actions")
 MAX_ATTEMPTS = 5
@@ -43,7 +42,7 @@ def claim(worker: str, limit: int = 10) -> list[int]:
         if run.status == "running":
             run.detail = dict(run.detail or {}, uncertain_since=run.claimed_at.isoformat())
         run.status, run.claimed_by, run.claimed_at, run.attempts = "running", worker, moment, run.attempts + 1
-        timeline(run, "action_running", f"Working on {ACTIONS[run.action]['public']}…", {"attempt": run.attempts}, False)
+        timeline(run, "action_running", f"Working on {action_type(run.action).public}…", {"attempt": run.attempts}, False)
     ids = [r.id for r in runs]
     db.session.commit()
     return ids
@@ -59,14 +58,14 @@ def run_pending(config, worker: str | None = None) -> int:
             if not ids:
                 return done
             for run_id in ids:
-                execute(run_id, config, worker)
+                execute_run(run_id, config, worker)
                 done += 1
     finally:
         if db.session.get_bind().dialect.name != "postgresql":
             leases.release(LEASE, worker)
 
 
-def execute(run_id: int, config, worker: str) -> None:
+def execute_run(run_id: int, config, worker: str) -> None:
     """Execute one claimed run and record its outcome on the run, the ticket and the audit log."""
     run = db.session.get(ActionRun, run_id)
     if run is None or run.status != "running" or run.claimed_by != worker:
@@ -74,72 +73,66 @@ def execute(run_id: int, config, worker: str) -> None:
     requester = db.session.get(Requester, run.target_requester_id)
     integration = db.session.get(Integration, run.integration_id)
     settings = clients.MicrosoftSettings.from_config(config)
+    action = action_type(run.action)
     try:
         graph = clients.graph_for(integration, settings)
         uncertain = (run.detail or {}).get("uncertain_since")
-        if uncertain and _settle_uncertain(run, graph, requester, datetime.fromisoformat(uncertain)):
+        if uncertain and _settle_uncertain(run, action, graph, requester, datetime.fromisoformat(uncertain)):
             return
-        outcome = actions.RUN[run.action](graph, requester)
+        outcome = action.execute(graph, requester)
     except (GraphError, EntraError) as exc:
         return _failed_attempt(run, exc)
-    _succeeded(run, outcome, requester, config)
+    _succeeded(run, action, outcome, requester, config)
 
 
-def _settle_uncertain(run, graph, requester, since) -> bool:
+def _settle_uncertain(run: ActionRun, action: WorkflowAction, graph, requester, since) -> bool:
     """A previous attempt may have run: finish without repeating it when Graph shows the result."""
-    done = actions.already_done(run.action, graph, requester, since)
-    if not done:
+    if not action.already_done(graph, requester, since):
         return False
-    if run.action == "force_password_reset":
-        _finish(run, "failed", "The password was reset, but the process stopped before the email was sent, so the "
-                "temporary password is lost. Run the action again to send a new one.", {"error": "unknown_outcome"},
-                error_code="mail_not_sent", public="Your password was reset, but the email could not be sent. IT will "
-                "send a new temporary password.")
-    else:
-        _finish(run, "succeeded", None, {"verified_after_restart": True},
-                public=f"Done: {ACTIONS[run.action]['label']}.")
+    settled = action.on_uncertain_done()
+    _finish(run, settled.status, settled.error, settled.detail, error_code=settled.error_code, public=settled.public)
     return True
 
 
-def _succeeded(run: ActionRun, outcome: actions.Outcome, requester: Requester, config) -> None:
+def _succeeded(run: ActionRun, action: WorkflowAction, outcome: Outcome, requester: Requester, config) -> None:
     run.graph_request_id = outcome.request_id
     detail = dict(outcome.detail)
-    if outcome.temporary_password:
-        run.mail_status, mail_error = _send_password(requester, outcome.temporary_password, run, config)
+    if action.sends_email:
+        run.mail_status, mail_error = _send_mail(action, outcome, requester, run, config)
         outcome.temporary_password = None  # never kept beyond this point
         if mail_error:
             detail["mail_error"] = mail_error
-    public = outcome.public if run.mail_status != "failed" else (
-        "Your password was reset, but the email could not be sent. IT has been told and will help you.")
+    public = outcome.public if run.mail_status != "failed" else action.mail_failed_public
     _finish(run, "succeeded", None, detail, public=public)
 
 
-def _send_password(requester: Requester, password: str, run: ActionRun, config) -> tuple[str, str | None]:
-    """Mail the temporary password (retried in process; the Graph change is never repeated for it)."""
+def _send_mail(action: WorkflowAction, outcome: Outcome, requester: Requester, run: ActionRun,
+               config) -> tuple[str, str | None]:
+    """Send the action's mail (retried in process; the Graph change is never repeated for it)."""
     from portal import policy
 
     to = requester.email or requester.user_principal_name
     if not to:
         return "failed", "The requester has no email address."
     values = {"name": requester.given_name or requester.display_name, "ticket": run.ticket_id,
-              "temporary_password": password, "portal_url": config.get("PORTAL_URL", ""),
-              "organisation": config.get("ORGANISATION_NAME", "your organisation")}
+              "portal_url": config.get("PORTAL_URL", ""),
+              "organisation": config.get("ORGANISATION_NAME", "your organisation"), **action.mail_values(outcome)}
     try:
-        subject, text, html = mail.render(policy.mail_template("password_reset"), values)
+        subject, text, html = mail.render(policy.mail_template(action.mail_template), values)
         mail.send(config, to, subject, text, html, attempts=config.get("MAIL_ATTEMPTS", 3))
     except mail.MailError as exc:
         return "failed", exc.message
     return "sent", None
 
 
-def _failed_attempt(run: ActionRun, exc) -> None:
+def _failed_attempt(run: ActionRun, exc: GraphError | EntraError) -> None:
     retryable = exc.retryable
-    run.graph_request_id = getattr(exc, "request_id", None) or run.graph_request_id
+    run.graph_request_id = exc.support_info().get("request_id") or run.graph_request_id
     code = exc.code
     if retryable and run.attempts < MAX_ATTEMPTS:
         run.status, run.error_code, run.error_message = "pending", code, exc.message
         run.next_attempt_at = now() + timedelta(seconds=min(30 * 2 ** (run.attempts - 1), 1800))
-        timeline(run, "action_retry", f"Microsoft is busy; trying {ACTIONS[run.action]['public']} again shortly.",
+        timeline(run, "action_retry", f"Microsoft is busy; trying {action_type(run.action).public} again shortly.",
                  {"error": exc.message, "code": code, "next_attempt_at": run.next_attempt_at.isoformat()}, False)
         db.session.commit()
         return
@@ -147,9 +140,9 @@ def _failed_attempt(run: ActionRun, exc) -> None:
                                               "graph_request_id": run.graph_request_id}, error_code=code)
 
 
-def _plain(exc, code: str) -> str:
+def _plain(exc: GraphError | EntraError, code: str) -> str:
     """What an admin reads on the ticket."""
-    status = getattr(exc, "http_status", None)
+    status = exc.support_info().get("http_status")  # Graph's status; a token failure has none
     if status == 403 or code == "Authorization_RequestDenied":
         return ("Microsoft refused: the app lacks the permission for this action, or the user holds an admin role "
                 "that app-only access may not change.")
@@ -160,7 +153,7 @@ def _plain(exc, code: str) -> str:
 
 def _finish(run: ActionRun, status: str, error: str | None, detail: dict, *, error_code=None, public=None) -> None:
     run.status, run.finished_at, run.error_message, run.error_code = status, now(), error, error_code
-    label = ACTIONS[run.action]["label"]
+    label = action_type(run.action).label
     friendly = public or (f"{label} could not be completed. IT has been told." if status == "failed" else f"Done: {label}.")
     timeline(run, f"action_{status}", friendly, dict(detail, error=error))
     signals.action_finished.send("workflows", actor=signals.SYSTEM, target=signals.Target(
@@ -173,14 +166,17 @@ def _finish(run: ActionRun, status: str, error: str | None, detail: dict, *, err
     db.session.commit()
 
 
-def retry(run: ActionRun, actor: signals.Principal) -> ActionRun:
-    """An admin retries a failed run: it becomes a fresh pending run (the old one stays as history)."""
+def retry(ticket_id: int, run_id: int, actor: signals.Principal) -> ActionRun:
+    """An admin retries a failed run of a ticket: it becomes a fresh pending run (the old one stays as history)."""
+    run = db.session.get(ActionRun, run_id)
+    if run is None or run.ticket_id != ticket_id or run.status != "failed":
+        raise NotFound("Only a failed action of this ticket can be retried.")
     fresh = ActionRun(ticket_id=run.ticket_id, workflow_step_id=run.workflow_step_id, integration_id=run.integration_id,
                       target_requester_id=run.target_requester_id, action=run.action,
                       detail={"retry_of": run.id, "requested_by": actor.label})
     db.session.add(fresh)
     db.session.flush()
-    timeline(fresh, "action_queued", f"{ACTIONS[run.action]['label']} is queued again.", {"retry_of": run.id})
+    timeline(fresh, "action_queued", f"{action_type(run.action).label} is queued again.", {"retry_of": run.id})
     signals.action_requested.send("workflows", actor=actor, target=signals.Target("action_run", str(fresh.id), run.action),
                                   detail={"action": run.action, "ticket": run.ticket_id, "retry_of": run.id})
     db.session.commit()
