@@ -23,13 +23,14 @@ CLAIM_TIMEOUT = timedelta(minutes=5)
 LEASE = "action-runner"
 
 
-def now() -> datetime:
+def action_clock() -> datetime:
+    """The runner's one clock, so tests can move time past backoffs and claim timeouts."""
     return datetime.now(UTC)
 
 
 def claim(worker: str, limit: int = 10) -> list[int]:
     """Take pending runs that are due (and reclaim stale ones); commits the claim."""
-    moment = now()
+    moment = action_clock()
     stale = sa.and_(ActionRun.status == "running", ActionRun.claimed_at < moment - CLAIM_TIMEOUT)
     due = sa.and_(ActionRun.status == "pending", ActionRun.next_attempt_at <= moment)
     query = sa.select(ActionRun).where(sa.or_(due, stale)).order_by(ActionRun.id).limit(limit)
@@ -131,7 +132,7 @@ def _failed_attempt(run: ActionRun, exc: GraphError | EntraError) -> None:
     code = exc.code
     if retryable and run.attempts < MAX_ATTEMPTS:
         run.status, run.error_code, run.error_message = "pending", code, exc.message
-        run.next_attempt_at = now() + timedelta(seconds=min(30 * 2 ** (run.attempts - 1), 1800))
+        run.next_attempt_at = action_clock() + timedelta(seconds=min(30 * 2 ** (run.attempts - 1), 1800))
         timeline(run, "action_retry", f"Microsoft is busy; trying {action_type(run.action).public} again shortly.",
                  {"error": exc.message, "code": code, "next_attempt_at": run.next_attempt_at.isoformat()}, False)
         db.session.commit()
@@ -152,7 +153,7 @@ def _plain(exc: GraphError | EntraError, code: str) -> str:
 
 
 def _finish(run: ActionRun, status: str, error: str | None, detail: dict, *, error_code=None, public=None) -> None:
-    run.status, run.finished_at, run.error_message, run.error_code = status, now(), error, error_code
+    run.status, run.finished_at, run.error_message, run.error_code = status, action_clock(), error, error_code
     label = action_type(run.action).label
     friendly = public or (f"{label} could not be completed. IT has been told." if status == "failed" else f"Done: {label}.")
     timeline(run, f"action_{status}", friendly, dict(detail, error=error))
@@ -162,7 +163,7 @@ def _finish(run: ActionRun, status: str, error: str | None, detail: dict, *, err
         detail={"action": run.action, "ticket": run.ticket_id, "graph_request_id": run.graph_request_id,
                 "mail": run.mail_status, "attempts": run.attempts})
     ticket = db.session.get(Ticket, run.ticket_id)
-    ticket.updated_at = now()
+    ticket.updated_at = action_clock()
     db.session.commit()
 
 

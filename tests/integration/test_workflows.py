@@ -160,8 +160,8 @@ def test_throttling_is_retried_then_succeeds(app, db, synced, catalogue, person,
         assert run.status == "pending" and run.attempts == 1 and run.error_code == "TooManyRequests"
     finally:
         emulator.clear_faults()
-    later = runner.now() + timedelta(minutes=5)
-    monkeypatch.setattr(runner, "now", lambda: later)
+    later = runner.action_clock() + timedelta(minutes=5)
+    monkeypatch.setattr(runner, "action_clock", lambda: later)
     assert jobs.run_actions(app) == 1
     db.session.expire_all()
     run = db.session.scalar(sa.select(ActionRun))
@@ -193,8 +193,8 @@ def test_crash_between_claim_and_completion(app, db, synced, catalogue, person, 
     emulator.update_user(person["id"], accountEnabled=False)  # the dead worker's PATCH had reached Microsoft
     stats_before = emulator.stats()["graph_requests"]
     assert runner.claim("second-worker") == []  # still claimed: not stale yet
-    later = runner.now() + runner.CLAIM_TIMEOUT + timedelta(minutes=1)
-    monkeypatch.setattr(runner, "now", lambda: later)
+    later = runner.action_clock() + runner.CLAIM_TIMEOUT + timedelta(minutes=1)
+    monkeypatch.setattr(runner, "action_clock", lambda: later)
     assert jobs.run_actions(app) == 1
     db.session.expire_all()
     run = db.session.get(ActionRun, ids[0])
