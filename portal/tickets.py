@@ -3,7 +3,7 @@ what the ticket pages show."""
 import sqlalchemy as sa
 
 from portal import signals
-from portal.database import db
+from portal.database import contains_text, db
 from portal.exceptions import NotFound, ValidationError
 from portal.models import ActionRun, AuditEvent, Requester, ServiceCategory, Ticket, TicketEvent
 from portal.workflows import engine
@@ -139,7 +139,7 @@ def admin_listing(status: str | None, category_id: int | None, text: str | None,
     if category_id:
         query = query.where(Ticket.category_id == category_id)
     if text:
-        query = query.where(sa.func.lower(Ticket.subject).contains(text.lower(), autoescape=True))
+        query = query.where(contains_text(Ticket.subject, text))
     found = db.paginate(query, page=max(page or 1, 1), per_page=ADMIN_PAGE_SIZE, error_out=False)
     people = {r.id: r for r in db.session.scalars(sa.select(Requester).where(
         Requester.id.in_({t.requester_id for t in found.items})))}
