@@ -8,7 +8,7 @@ import string
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from portal import lockout, signals
+from portal import lockout, mail, signals
 from portal.database import db
 from portal.devices import registry
 from portal.entra import permissions
@@ -125,7 +125,7 @@ class ForcePasswordReset(WorkflowAction):
 
     def mail_values(self, outcome):
         """The temporary password goes into the mail, and nowhere else."""
-        return {"temporary_password": outcome.temporary_password}
+        return {mail.SLOT: outcome.temporary_password}
 
     def on_uncertain_done(self):
         """The password changed but its mail was never sent: the temporary password is lost, so the run fails."""
