@@ -17,7 +17,7 @@ STEP_ROWS = 3
 @bp.route("/workflows")
 def workflows():
     """Every workflow with its steps."""
-    return render_template("admin/workflows.html", **admin_service.overview(), actions=ACTION_TYPES)
+    return render_template("admin/workflows.html", **admin_service.workflow_overview(), actions=ACTION_TYPES)
 
 
 @bp.route("/workflows/new", methods=["GET", "POST"])

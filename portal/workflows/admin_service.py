@@ -10,7 +10,7 @@ from portal.workflows.actions import ACTION_TYPES
 from portal.workflows.engine import TARGETS
 
 
-def overview() -> dict:
+def workflow_overview() -> dict:
     """The Workflows page: every workflow by name, category names and integrations by id."""
     return {"items": db.session.scalars(sa.select(Workflow).order_by(Workflow.name)).all(),
             "names": {c.id: c.name for c in tickets.categories(active_only=False)},
