@@ -49,6 +49,9 @@ ACTIONS = {
     "workflow.saved": "An admin created or changed a workflow; detail lists its steps.",
     "action.requested": "A workflow queued an App Integration action (reset, unlock, disable) for a requester.",
     "action.finished": "An App Integration action ended; detail holds Graph's request id and the mail outcome.",
+    "action.awaiting_approval": "An action stopped to wait for an admin's approval (Unlock of an account disabled in "
+                                "the directory); the requester's portal lock is already lifted.",
+    "action.approved": "An admin approved an action that was waiting; it runs again, recording who approved it.",
     "session.started": "A device session began (requester or admin); detail names the device.",
     "session.revoked": "A device session was ended: by its owner, an admin, the device limit, or an account event.",
     "session.expired": "A device session hit its idle timeout or absolute lifetime.",

@@ -81,6 +81,19 @@ class MailError(PortalError):
     title = "The email could not be sent"
 
 
+class ApprovalRequired(PortalError):
+    """The action would undo an admin's decision (re-enable an account disabled in the directory), so an admin must
+    approve it first; `public` is the requester's line on the ticket."""
+
+    status = 409
+    code = "approval_required"
+    title = "An admin must approve this"
+
+    def __init__(self, message: str, *, public: str):
+        super().__init__(message)
+        self.public = public
+
+
 class UpstreamUnavailable(PortalError):
     """Microsoft, the database or another service could not be reached; trying again later may work."""
 

@@ -73,6 +73,8 @@ ticket_status_changed = _signal("ticket.status_changed")
 workflow_saved = _signal("workflow.saved")
 action_requested = _signal("action.requested")
 action_finished = _signal("action.finished")
+action_awaiting_approval = _signal("action.awaiting_approval")
+action_approved = _signal("action.approved")
 session_started = _signal("session.started")
 session_revoked = _signal("session.revoked")
 session_expired = _signal("session.expired")
@@ -80,6 +82,7 @@ session_expired = _signal("session.expired")
 # Internal signals: not audit events themselves; other services react to them.
 _internal = Namespace()
 requesters_deactivated = _internal.signal("requesters-deactivated")
+directory_synced = _internal.signal("directory-synced")
 
 
 def all_signals() -> dict:

@@ -12,9 +12,11 @@ from portal.devices.web import authenticated_at
 from portal.exceptions import InvalidCredentials
 from portal.security import safe_next_url
 
-# Pages that change security: policy, secrets, mail templates, installs, workflows, other people's sessions.
+# Pages that change security: policy, secrets, mail templates, installs, workflows, other people's sessions,
+# and approving an action that undoes an admin's decision.
 STEP_UP_ENDPOINTS = frozenset({"admin.settings", "admin.replace_secret", "admin.mail_template", "admin.install",
-                               "admin.workflow_edit", "admin.revoke_session", "admin.revoke_person", "admin.revoke_all"})
+                               "admin.workflow_edit", "admin.revoke_session", "admin.revoke_person", "admin.revoke_all",
+                               "admin.approve_run"})
 
 
 @bp.before_request

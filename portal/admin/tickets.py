@@ -38,3 +38,12 @@ def retry_run(ticket_id, run_id):
     jobs.kick_actions(current_app._get_current_object())
     flash(f"{action_type(fresh.action).label} queued again.", "success")
     return redirect(url_for("admin.ticket_detail", ticket_id=ticket_id))
+
+
+@bp.route("/tickets/<int:ticket_id>/runs/<int:run_id>/approve", methods=["POST"])
+def approve_run(ticket_id, run_id):
+    """Approve an action that waits for an admin (re-enabling an account disabled in the directory)."""
+    run = runner.approve(ticket_id, run_id, actor())
+    jobs.kick_actions(current_app._get_current_object())
+    flash(f"{action_type(run.action).label} approved and queued.", "success")
+    return redirect(url_for("admin.ticket_detail", ticket_id=ticket_id))

@@ -9,7 +9,7 @@ from ua_parser import parse
 from portal import signals
 from portal.database import db
 from portal.exceptions import DeviceLimitReached
-from portal.models import DeviceSession
+from portal.models import DeviceSession, Requester
 
 TOUCH_EVERY = timedelta(minutes=1)
 FRESH_SIGN_IN = timedelta(minutes=10)
@@ -193,6 +193,18 @@ def cleanup(policy: SessionPolicy, history_days: int) -> tuple[int, int]:
 def _target(device: DeviceSession) -> signals.Target:
     owner = f"{device.principal_type}:{device.requester_id or device.admin_id}"
     return signals.Target("session", str(device.id), f"{device.device_label} ({owner})")
+
+
+@signals.directory_synced.connect
+def _on_directory_synced(sender, integration_id=None, **_):
+    """After a sync, a requester the directory shows disabled or removed keeps no open session (one that outlived an
+    earlier sync, or was opened before the sync saw the change)."""
+    inactive = db.session.scalars(sa.select(DeviceSession.requester_id).join(
+        Requester, DeviceSession.requester_id == Requester.id).where(
+        Requester.integration_id == integration_id, Requester.status != "active",
+        DeviceSession.ended_at.is_(None)).distinct()).all()
+    if inactive:
+        end_for_requesters(inactive, "account_disabled")
 
 
 @signals.requesters_deactivated.connect

@@ -235,6 +235,8 @@ class SyncEngine:
         if self.deactivated_ids:
             signals.requesters_deactivated.send("sync", requester_ids=list(self.deactivated_ids), reason="account_disabled")
             db.session.commit()
+        if status == "succeeded":  # anyone the directory now shows inactive loses a session that is still open
+            signals.directory_synced.send("sync", integration_id=integration.id)
 
     def _record_failure(self, message: str, detail: dict) -> None:
         run = db.session.get(SyncRun, self.run.id)

@@ -13,7 +13,7 @@ from portal.database import db
 from portal.devices import registry
 from portal.entra import permissions
 from portal.entra.graph import GraphClient
-from portal.exceptions import UnknownAction
+from portal.exceptions import ApprovalRequired, UnknownAction
 from portal.models import Requester
 
 SYMBOLS = "!#$%*+-=?@^_"
@@ -71,8 +71,9 @@ class WorkflowAction:
         """After a crash with an unknown outcome: does the account already show the action? None = cannot tell."""
         raise NotImplementedError
 
-    def execute(self, graph: GraphClient, requester: Requester) -> Outcome:
-        """Act on the account through Graph and return what to put on the ticket."""
+    def execute(self, graph: GraphClient, requester: Requester, *, approved: bool = False) -> Outcome:
+        """Act on the account through Graph and return what to put on the ticket; `approved` says an admin approved
+        this run (ApprovalRequired asks for that)."""
         raise NotImplementedError
 
     def mail_values(self, outcome: Outcome) -> dict:
@@ -113,7 +114,7 @@ class ForcePasswordReset(WorkflowAction):
         except ValueError:
             return None
 
-    def execute(self, graph, requester):
+    def execute(self, graph, requester, *, approved=False):
         """Set the temporary password in Entra and end the requester's portal sessions."""
         password = temporary_password()
         request_id = graph.patch_user(requester.entra_object_id, {"passwordProfile": {
@@ -136,7 +137,8 @@ class ForcePasswordReset(WorkflowAction):
 
 
 class UnlockAccount(WorkflowAction):
-    """Clear the portal lock and re-enable the Entra account if it is disabled."""
+    """Clear the portal lock (self-service); re-enable an Entra account disabled in the directory only with an
+    admin's approval, so a disabled person's own ticket can never undo IT's decision."""
 
     key = "unlock"
     label = "Unlock User Account"
@@ -149,12 +151,18 @@ class UnlockAccount(WorkflowAction):
         """Done when Entra shows the account enabled and the portal lock is gone."""
         return account_state(graph, requester).get("accountEnabled") is True and requester.locked_until is None
 
-    def execute(self, graph, requester):
-        """Lift the portal lock (audited, committed first), then enable the Entra account when it is disabled."""
+    def execute(self, graph, requester, *, approved=False):
+        """Lift the portal lock (audited, committed first), read the account, then enable it only if approved."""
         _lift_portal_lock(requester)
         user = graph.get_user(requester.entra_object_id, ["id", "accountEnabled"])
         request_id = graph.last_request_id
         enabled_now = False
+        if user.get("accountEnabled") is False and not approved:
+            raise ApprovalRequired(
+                "The account is disabled in Microsoft Entra ID. The portal lock is lifted; turning the account back "
+                "on needs an admin's approval on this ticket.",
+                public="Your Frontdesk lock is lifted. Your Microsoft account is turned off in the directory, so an "
+                       "IT admin must approve turning it back on. You will see the result here.")
         if user.get("accountEnabled") is False:
             request_id = graph.patch_user(requester.entra_object_id, {"accountEnabled": True})
             enabled_now = True
@@ -190,7 +198,7 @@ class DisableAccount(WorkflowAction):
         """Done when Entra shows the account disabled."""
         return account_state(graph, requester).get("accountEnabled") is False
 
-    def execute(self, graph, requester):
+    def execute(self, graph, requester, *, approved=False):
         """Disable and revoke in Entra, then mark the requester disabled and end their portal sessions."""
         patch_id = graph.patch_user(requester.entra_object_id, {"accountEnabled": False})
         revoke_id = graph.revoke_sign_in_sessions(requester.entra_object_id)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from portal import leases, mail, signals
 from portal.database import db
 from portal.entra import clients
-from portal.exceptions import EntraError, GraphError, NotFound
+from portal.exceptions import ApprovalRequired, EntraError, GraphError, MailError, NotFound
 from portal.models import ActionRun, Integration, Requester, Ticket
 from portal.workflows.actions import Outcome, WorkflowAction, action_type
 from portal.workflows.engine import timeline
@@ -80,7 +80,11 @@ def execute_run(run_id: int, config, worker: str) -> None:
         uncertain = (run.detail or {}).get("uncertain_since")
         if uncertain and _settle_uncertain(run, action, graph, requester, datetime.fromisoformat(uncertain)):
             return
-        outcome = action.execute(graph, requester)
+        if action.sends_email and _mail_cannot_go(run, action, requester, config):
+            return
+        outcome = action.execute(graph, requester, approved=bool((run.detail or {}).get("approved_by")))
+    except ApprovalRequired as exc:
+        return _await_approval(run, exc)
     except (GraphError, EntraError) as exc:
         return _failed_attempt(run, exc)
     _succeeded(run, action, outcome, requester, config)
@@ -107,23 +111,71 @@ def _succeeded(run: ActionRun, action: WorkflowAction, outcome: Outcome, request
     _finish(run, "succeeded", None, detail, public=public)
 
 
-def _send_mail(action: WorkflowAction, outcome: Outcome, requester: Requester, run: ActionRun,
-               config) -> tuple[str, str | None]:
-    """Send the action's mail (retried in process; the Graph change is never repeated for it)."""
+def _mail_cannot_go(run: ActionRun, action: WorkflowAction, requester: Requester, config) -> bool:
+    """Before Graph is touched: a mail that could not be sent (no valid address, a refused template) fails the run
+    here, so nobody is left with a password that nobody knows."""
+    try:
+        mail.single_recipient(requester.email or requester.user_principal_name)
+        _render_mail(action, requester, run, config, {mail.SLOT: "Preflight-Check-1"})
+    except MailError as exc:
+        _finish(run, "failed", f"Nothing was changed in Microsoft Entra ID: {exc.message} Fix it, then retry.",
+                {"error": exc.message, "code": exc.code}, error_code=exc.code,
+                public=f"{action.label} could not start: your email address cannot receive the result. IT has been told.")
+        return True
+    return False
+
+
+def _render_mail(action: WorkflowAction, requester: Requester, run: ActionRun, config, extra: dict):
     from portal import policy
 
-    to = requester.email or requester.user_principal_name
-    if not to:
-        return "failed", "The requester has no email address."
     values = {"name": requester.given_name or requester.display_name, "ticket": run.ticket_id,
               "portal_url": config.get("PORTAL_URL", ""),
-              "organisation": config.get("ORGANISATION_NAME", "your organisation"), **action.mail_values(outcome)}
+              "organisation": config.get("ORGANISATION_NAME", "your organisation"), **extra}
+    return mail.render(policy.mail_template(action.mail_template), values)
+
+
+def _send_mail(action: WorkflowAction, outcome: Outcome, requester: Requester, run: ActionRun,
+               config) -> tuple[str, str | None]:
+    """Send the action's mail (retried in process; the Graph change is never repeated for it). Any failure here is
+    a clear mail failure on the run, never a run stuck in 'running'."""
     try:
-        subject, text, html = mail.render(policy.mail_template(action.mail_template), values)
-        mail.send(config, to, subject, text, html, attempts=config.get("MAIL_ATTEMPTS", 3))
-    except mail.MailError as exc:
+        subject, text, html = _render_mail(action, requester, run, config, action.mail_values(outcome))
+        mail.send(config, requester.email or requester.user_principal_name, subject, text, html,
+                  attempts=config.get("MAIL_ATTEMPTS", 3))
+    except MailError as exc:
         return "failed", exc.message
+    except Exception as exc:  # the Graph change is done: record the failure, never leave the run open
+        log.exception("mail for action run %s failed", run.id)
+        return "failed", f"The email could not be sent ({exc.__class__.__name__})."
     return "sent", None
+
+
+def _await_approval(run: ActionRun, exc: ApprovalRequired) -> None:
+    """Park the run until an admin approves it on the ticket; the requester sees why."""
+    run.status, run.error_code, run.error_message = "awaiting_approval", exc.code, exc.message
+    timeline(run, "action_awaiting_approval", exc.public, {"error": exc.message})
+    signals.action_awaiting_approval.send("workflows", actor=signals.SYSTEM, target=_run_target(run), outcome="failure",
+                                          reason=exc.message, detail={"action": run.action, "ticket": run.ticket_id})
+    db.session.get(Ticket, run.ticket_id).updated_at = action_clock()
+    db.session.commit()
+
+
+def approve(ticket_id: int, run_id: int, actor: signals.Principal) -> ActionRun:
+    """An admin approves a parked run: it is queued again, carrying who approved it (audited)."""
+    run = db.session.get(ActionRun, run_id)
+    if run is None or run.ticket_id != ticket_id or run.status != "awaiting_approval":
+        raise NotFound("Only an action of this ticket that waits for approval can be approved.")
+    run.status, run.next_attempt_at, run.error_code, run.error_message = "pending", action_clock(), None, None
+    run.detail = dict(run.detail or {}, approved_by=actor.label)
+    timeline(run, "action_approved", f"An IT admin approved {action_type(run.action).public}.", {"by": actor.label})
+    signals.action_approved.send("workflows", actor=actor, target=_run_target(run),
+                                 detail={"action": run.action, "ticket": run.ticket_id})
+    db.session.commit()
+    return run
+
+
+def _run_target(run: ActionRun) -> signals.Target:
+    return signals.Target("action_run", str(run.id), f"{run.action} for requester {run.target_requester_id}")
 
 
 def _failed_attempt(run: ActionRun, exc: GraphError | EntraError) -> None:

@@ -15,7 +15,7 @@ from portal import audit, jobs
 from portal.devices import registry
 from portal.directory.field_mapping import default_mapping
 from portal.directory.runs import start_run
-from portal.models import AuditEvent, Integration, Requester, SyncRun, Ticket
+from portal.models import ActionRun, AuditEvent, Integration, Requester, SyncRun, Ticket
 from tests import sso
 from tests.conftest import ADMIN_PASSWORD, admin_sign_in, csrf_from, point_at
 
@@ -110,6 +110,13 @@ def test_every_action_comes_from_its_real_trigger(app, db, client, admin, emulat
         post(requester_client, "/tickets/new", {"category": locked_out.id, "subject": "Locked", "description": ""},
              page="/tickets/new")
     ticket = db.session.scalar(sa.select(Ticket))
+    emulator.update_user(person["id"], accountEnabled=False)  # IT disables the person; their session is still open
+    with day.expect("action.awaiting_approval"):
+        post(requester_client, "/tickets/new", {"category": locked_out.id, "subject": "Still locked", "description": ""},
+             page="/tickets/new")
+    parked = db.session.scalar(sa.select(ActionRun).where(ActionRun.status == "awaiting_approval"))
+    with day.expect("action.approved"):
+        post(client, f"/admin/tickets/{parked.ticket_id}/runs/{parked.id}/approve", page=f"/admin/tickets/{parked.ticket_id}")
     with day.expect("ticket.status_changed"):
         post(client, f"/admin/tickets/{ticket.id}", {"status": "resolved"})
     emulator.update_user(blocked["id"], accountEnabled=True)

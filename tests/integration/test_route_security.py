@@ -22,6 +22,7 @@ STATE_CHANGING = {
     "admin.unlock_requester": "admin", "admin.revoke_session": "admin", "admin.revoke_all": "admin",
     "admin.settings": "admin", "admin.mail_template": "admin", "admin.confirm_run": "admin",
     "admin.ticket_detail": "admin", "admin.retry_run": "admin", "admin.workflow_edit": "admin", "admin.step_up": "admin",
+    "admin.approve_run": "admin",
     "auth.callback_post": "anyone", "auth.start": "anyone", "auth.logout": "signed in",
     "requester.sign_out_device": "requester", "requester.sign_out_others": "requester", "requester.new_ticket": "requester",
 }

