@@ -3,6 +3,6 @@
 
 def create_app(config_object=None, **overrides):
     """The application factory (portal.app), imported on call so the domain packages never load Flask."""
-    from portal.app import create_app as factory
+    from portal.app import build_app
 
-    return factory(config_object, **overrides)
+    return build_app(config_object, **overrides)

@@ -69,7 +69,7 @@ def authenticate_admin(email: str, password: str, policy: LockoutPolicy, *, devi
     if not password_ok:
         until = count_failure(Admin, admin.id, now, policy)
         if until:
-            signals.admin_locked_out.send("accounts", actor=signals.ANONYMOUS, target=_target(admin),
+            signals.admin_locked_out.send("accounts", actor=signals.ANONYMOUS, target=_admin_target(admin),
                                           outcome="failure", reason="too many failed sign-ins",
                                           detail={"locked_until": until.isoformat()})
         _failed(admin, email, "wrong password")
@@ -106,13 +106,13 @@ def _password_tag(admin: Admin) -> str:
     return hashlib.sha256((admin.password_hash or "").encode()).hexdigest()[:24]
 
 
-def _target(admin: Admin) -> signals.Target:
+def _admin_target(admin: Admin) -> signals.Target:
     return signals.Target("admin", str(admin.id), admin.email)
 
 
 def _failed(admin: Admin | None, email: str, reason: str):
     """Record the failure, commit it, and raise one message whatever the reason (no enumeration)."""
-    target = _target(admin) if admin else signals.Target("admin", None, email[:254])
+    target = _admin_target(admin) if admin else signals.Target("admin", None, email[:254])
     signals.admin_sign_in_failed.send("accounts", actor=signals.ANONYMOUS, target=target,
                                       outcome="failure", reason=reason)
     db.session.commit()

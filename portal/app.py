@@ -18,7 +18,7 @@ class DatabaseId(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
-def create_app(config_object=None, **overrides) -> Flask:
+def build_app(config_object=None, **overrides) -> Flask:
     """Application factory: configure, then register extensions, blueprints, errors and commands."""
     app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
                 instance_path=str(ROOT / "instance"))
@@ -84,13 +84,13 @@ def register_blueprints(app: Flask) -> None:
 
 def register_errorhandlers(app: Flask) -> None:
     """One place maps PortalError and HTTP errors to pages or JSON."""
-    from portal.errors import register_errorhandlers as register
+    from portal.errors import map_errors_to_pages
 
-    register(app)
+    map_errors_to_pages(app)
 
 
 def register_commands(app: Flask) -> None:
     """The `flask` CLI groups: admin, audit, demo."""
-    from portal.cli import register
+    from portal.cli import register_cli
 
-    register(app)
+    register_cli(app)

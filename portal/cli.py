@@ -41,12 +41,12 @@ def audit_verify():
     click.echo(f"Audit chain intact: {checked} events verified.")
 
 
-def register(app: Flask) -> None:
+def register_cli(app: Flask) -> None:
     """Attach the command groups to the app."""
     from portal import cli_directory
     from portal.demo import demo_cli
 
-    cli_directory.register(app)
+    cli_directory.register_directory_cli(app)
     app.cli.add_command(admin_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(demo_cli)

@@ -60,14 +60,14 @@ def integration_add(name, tenant_id, client_id, secret_expires, cloud):
 def integration_verify(integration_id):
     """Run Verify and print the permission checklist."""
     try:
-        item = integrations.get(integration_id)
+        item = integrations.integration_or_404(integration_id)
     except PortalError as exc:
         _fail(exc)
     try:
         integrations.verify(item, _settings(), actor=CLI_ACTOR)
     except EntraError as exc:
         _fail(exc)
-    for row in integrations.checklist(item):
+    for row in integrations.permission_checklist(item):
         click.echo(f"  [{'x' if row['ok'] else ' '}] {row['label']} (needs {row['needs']})")
     if item.status != "verified":
         raise click.ClickException(item.status_reason)
@@ -87,7 +87,7 @@ def integration_list():
 @click.argument("integration_id", type=int)
 def mapping_show(integration_id):
     """Print the mapping as tab, portal field, Graph attribute."""
-    item = integrations.get(integration_id)
+    item = integrations.integration_or_404(integration_id)
     for name, attribute in integrations.mapping_of(item).items():
         click.echo(f"{field_mapping.FIELDS[name].tab}\t{name}\t{attribute or '-'}")
 
@@ -97,7 +97,7 @@ def mapping_show(integration_id):
 @click.argument("assignments", nargs=-1, required=True)
 def mapping_set(integration_id, assignments):
     """Change fields: `flask mapping set 1 department=companyName employee_id=-` ('-' unmaps)."""
-    item = integrations.get(integration_id)
+    item = integrations.integration_or_404(integration_id)
     wanted = integrations.mapping_of(item)
     for assignment in assignments:
         name, sep, attribute = assignment.partition("=")
@@ -116,7 +116,7 @@ def mapping_set(integration_id, assignments):
 @click.option("--integration", "integration_id", type=int, help="Only this integration (default: every verified one).")
 def run_sync_command(full, integration_id):
     """Run a sync now, with a progress line per page; exits 1 if any run fails."""
-    targets = [integrations.get(integration_id)] if integration_id else [
+    targets = [integrations.integration_or_404(integration_id)] if integration_id else [
         i for i in integrations.all_integrations() if i.status == "verified"]
     if not targets:
         raise click.ClickException("No verified integration to sync.")
@@ -146,6 +146,6 @@ def scheduler_run():
     run_forever(current_app._get_current_object())
 
 
-def register(app) -> None:
+def register_directory_cli(app) -> None:
     for group in (integration_cli, mapping_cli, sync_cli, scheduler_cli):
         app.cli.add_command(group)

@@ -27,7 +27,7 @@ def requester_counts() -> dict:
 
 def integration_health() -> list[tuple]:
     """Each integration with its secret expiry and the features its permissions still block."""
-    return [(i, integrations.expiry_state(i), [row["label"] for row in integrations.checklist(i) if not row["ok"]])
+    return [(i, integrations.expiry_state(i), [row["label"] for row in integrations.permission_checklist(i) if not row["ok"]])
             for i in integrations.all_integrations()]
 
 

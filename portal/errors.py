@@ -83,7 +83,7 @@ def _is_database_outage(exc: Exception) -> bool:
     return isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
 
 
-def register_errorhandlers(app: Flask) -> None:
+def map_errors_to_pages(app: Flask) -> None:
     """Map PortalError, HTTP errors and anything unexpected to pages or JSON in one place."""
     app.register_error_handler(PortalError, _handle_portal_error)
     app.register_error_handler(HTTPException, _handle_http_error)

@@ -109,7 +109,7 @@ def install(form: InstallRequest, settings: MicrosoftSettings, *, actor: signals
                             for k, v in field_mapping.default_mapping().items()]
     db.session.add(integration)
     db.session.flush()
-    signals.integration_installed.send("integrations", actor=actor, target=_target(integration),
+    signals.integration_installed.send("integrations", actor=actor, target=_installation_target(integration),
                                        detail={"cloud": form.cloud, "client_id": clean["client_id"]})
     _record_probe(integration, result, actor)
     db.session.commit()
@@ -135,7 +135,7 @@ def _record_probe(integration: Integration, result: Probe, actor) -> None:
     if result.can_read_users:
         integration.status, integration.status_reason, integration.last_error = "verified", None, None
         integration.verified_at = datetime.now(UTC)
-        signals.integration_verified.send("integrations", actor=actor, target=_target(integration),
+        signals.integration_verified.send("integrations", actor=actor, target=_installation_target(integration),
                                           detail={"roles": result.roles, "tenant": result.tenant_guid})
         return
     exc = result.graph_error
@@ -149,7 +149,7 @@ def _record_probe(integration: Integration, result: Probe, actor) -> None:
 def mark_failing(integration: Integration, reason: str, info: dict, *, actor=signals.SYSTEM) -> None:
     """Record why the integration fails (shown to admins) and audit it; the caller commits."""
     integration.status, integration.status_reason, integration.last_error = "failing", reason, info
-    signals.integration_failing.send("integrations", actor=actor, target=_target(integration), outcome="failure",
+    signals.integration_failing.send("integrations", actor=actor, target=_installation_target(integration), outcome="failure",
                                      reason=reason, detail={k: v for k, v in info.items() if k != "description"})
 
 
@@ -164,14 +164,14 @@ def replace_secret(integration: Integration, new_secret: str, expires_on: date |
     credentials.forget(creds)
     integration.secret_encrypted = SecretBox(settings.encryption_key).encrypt(clean["client_secret"])
     integration.secret_hint, integration.secret_expires_on = secret_hint(clean["client_secret"]), expires_on
-    signals.integration_secret_replaced.send("integrations", actor=actor, target=_target(integration),
+    signals.integration_secret_replaced.send("integrations", actor=actor, target=_installation_target(integration),
                                              detail={"expires_on": expires_on.isoformat() if expires_on else None})
     _record_probe(integration, result, actor)
     db.session.commit()
     return result
 
 
-def checklist(integration: Integration) -> list[dict]:
+def permission_checklist(integration: Integration) -> list[dict]:
     """Verify's permission checklist for the stored roles."""
     return permissions.checklist(integration.granted_permissions or [])
 
@@ -190,7 +190,7 @@ def expiry_state(integration: Integration, today: date | None = None) -> tuple[s
     return None, days
 
 
-def get(integration_id: int) -> Integration:
+def integration_or_404(integration_id: int) -> Integration:
     """One integration, or a 404 that says so."""
     return get_or_404(Integration, integration_id, "There is no such integration.")
 
@@ -217,7 +217,7 @@ def save_mapping(integration: Integration, requested: dict, *, actor: signals.Pr
     if changes:
         integration.mapping_version += 1
         integration.delta_link = None
-        signals.mapping_changed.send("integrations", actor=actor, target=_target(integration), detail=changes)
+        signals.mapping_changed.send("integrations", actor=actor, target=_installation_target(integration), detail=changes)
     db.session.commit()
     return changes
 
@@ -237,5 +237,5 @@ def preview(integration: Integration, requested: dict, settings: MicrosoftSettin
     return [dict(field_mapping.requester_fields(u, clean), id=u.get("id"), account_enabled=u.get("accountEnabled")) for u in users]
 
 
-def _target(integration: Integration) -> signals.Target:
+def _installation_target(integration: Integration) -> signals.Target:
     return signals.Target("integration", str(integration.id), integration.name)

@@ -26,7 +26,7 @@ class RequesterPage:
     events: list
 
 
-def search(q: str, status: str | None, page: int):
+def find_requesters(q: str, status: str | None, page: int):
     """Name, email or UPN contains `q`; status filter ('locked' means locked now); PER_PAGE a page."""
     query = sa.select(Requester).order_by(Requester.display_name, Requester.id)
     if q:
@@ -39,7 +39,7 @@ def search(q: str, status: str | None, page: int):
     return db.paginate(query, page=max(page, 1), per_page=PER_PAGE, error_out=False)
 
 
-def get(requester_id: int) -> Requester:
+def requester_or_404(requester_id: int) -> Requester:
     """One requester, or a 404 that says so."""
     return get_or_404(Requester, requester_id, "There is no such requester.")
 
@@ -51,7 +51,7 @@ def manager_of(person: Requester) -> Requester | None:
 
 def admin_page(requester_id: int) -> RequesterPage:
     """Everything synced about one requester, their devices, and the audit events that concern them."""
-    person = get(requester_id)
+    person = requester_or_404(requester_id)
     concerning = sa.or_(sa.and_(AuditEvent.target_type == "requester", AuditEvent.target_id == str(person.id)),
                         sa.and_(AuditEvent.actor_type == "requester", AuditEvent.actor_id == str(person.id)))
     newest = sa.select(AuditEvent).where(concerning).order_by(AuditEvent.id.desc())

@@ -31,7 +31,7 @@ def sign_in(principal, detail: dict | None = None) -> list:
     rotate_session()
     login_user(principal)
     try:
-        device, ended = registry.register(principal, session.sid, request.user_agent.string, request.remote_addr,
+        device, ended = registry.register_device(principal, session.sid, request.user_agent.string, request.remote_addr,
                                           registry.SessionPolicy.from_values(policy.all_values()))
     except DeviceLimitReached:
         logout_user()
@@ -42,7 +42,7 @@ def sign_in(principal, detail: dict | None = None) -> list:
     session["principal_type"] = principal.principal_type
     session["auth_time"] = device.authenticated_at.timestamp()
     SIGNED_IN[principal.principal_type].send("sign_in", actor=signals.Principal.of(principal),
-                                             target=_target(principal), detail=detail or {})
+                                             target=_principal_target(principal), detail=detail or {})
     db.session.commit()
     return ended
 
@@ -54,7 +54,7 @@ def sign_out(post_logout_redirect_uri: str, config, reason: str = "signed_out") 
         return None
     principal = current_user._get_current_object()
     SIGNED_OUT[principal.principal_type].send("sign_in", actor=signals.Principal.of(principal),
-                                              target=_target(principal))
+                                              target=_principal_target(principal))
     device = db.session.get(registry.DeviceSession, session.get("device_id") or 0)
     if device is not None:
         registry.end(device, reason, signals.Principal.of(principal))
@@ -82,7 +82,7 @@ def confirm_admin_password(password: str, device: str | None, secret_key: str) -
     if device_row is not None:
         device_row.authenticated_at = moment
     session["auth_time"] = moment.timestamp()
-    signals.admin_stepped_up.send("sign_in", actor=signals.Principal.of(admin), target=_target(admin))
+    signals.admin_stepped_up.send("sign_in", actor=signals.Principal.of(admin), target=_principal_target(admin))
     db.session.commit()
 
 
@@ -99,7 +99,7 @@ def start_requester_sign_in(integration_id: int, redirect_uri: str, login_hint: 
     try:
         if integration is None:
             raise SignInFailed("integration_unavailable", counted=False)
-        flow = sso.start(integration, _creds(integration, config), redirect_uri, login_hint)
+        flow = sso.begin_auth_code_flow(integration, _creds(integration, config), redirect_uri, login_hint)
     except SignInFailed as exc:
         _record(exc)
         raise
@@ -169,7 +169,7 @@ def _creds(integration: Integration, config):
     return clients.credentials_for(integration, clients.MicrosoftSettings.from_config(config))
 
 
-def _target(principal) -> signals.Target:
+def _principal_target(principal) -> signals.Target:
     label = principal.email if principal.principal_type == "admin" else principal.label
     return signals.Target(principal.principal_type, str(principal.id), label)
 

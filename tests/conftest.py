@@ -229,10 +229,10 @@ def login_as(client, admin):
             assert response.status_code == 302, response.get_data(as_text=True)
             return admin
         # Microsoft sign-in has its own tests; here the requester's session and device are seeded directly.
-        from portal.devices.registry import SessionPolicy, register
+        from portal.devices.registry import SessionPolicy, register_device
 
         with client.session_transaction() as sess:
-            device, _ = register(who, sess.sid, "Mozilla/5.0 (pytest)", "127.0.0.1", SessionPolicy())
+            device, _ = register_device(who, sess.sid, "Mozilla/5.0 (pytest)", "127.0.0.1", SessionPolicy())
             sess.update({"_user_id": who.get_id(), "_fresh": True, "device_id": device.id,
                          "auth_time": device.authenticated_at.timestamp()})
             _db.session.commit()

@@ -28,7 +28,7 @@ def _when(name: str) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _filters() -> audit.Filters:
+def _audit_filters() -> audit.Filters:
     args = request.args
     clean = {k: (args.get(k) or "").strip()[:200] or None for k in ("actor", "action", "outcome", "target", "text")}
     return audit.Filters(since=_when("since"), until=_when("until"), **clean)
@@ -37,7 +37,7 @@ def _filters() -> audit.Filters:
 @bp.route("/audit")
 def audit_log():
     """Newest first, 50 a page; `before` is the keyset cursor, so deep pages stay fast."""
-    events, next_cursor = audit.page(_filters(), request.args.get("before", type=bounded_int))
+    events, next_cursor = audit.page(_audit_filters(), request.args.get("before", type=bounded_int))
     return render_template("admin/audit.html", events=events, next_cursor=next_cursor, args=request.args,
                            actions=sorted(audit.ACTIONS), vocabulary=audit.ACTIONS)
 
@@ -54,7 +54,7 @@ def audit_export(fmt):
     """The current filter as CSV or JSON Lines, streamed row by row."""
     if fmt not in ("csv", "jsonl"):
         raise NotFound("Export as .csv or .jsonl.")
-    filters = _filters()
+    filters = _audit_filters()
     rows = stream_with_context(audit.stream(filters))
     body = _csv(rows) if fmt == "csv" else (json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")

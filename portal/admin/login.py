@@ -13,11 +13,11 @@ from portal.security import public, public_url, safe_next_url
 KNOWN_DEVICE_COOKIE = "frontdesk_admin_device"  # lets this browser past a lock that strangers caused
 
 
-@bp.route("/login", methods=["GET", "POST"])
+@bp.route("/login", methods=["GET", "POST"], endpoint="login")
 @limiter.limit(lambda: current_app.config["RATELIMIT_ADMIN_LOGIN"], methods=["POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_SIGN_IN_PAGES"], methods=["GET"])
 @public
-def login():
+def admin_login():
     """Show the form; on success go to a safe `next` (the service rotated the session id)."""
     form = AdminLoginForm()
     error = None
@@ -39,8 +39,8 @@ def login():
     return render_template("admin/login.html", form=form, error=error, reason=request.args.get("reason")), status
 
 
-@bp.route("/logout", methods=["POST"])
-def logout():
+@bp.route("/logout", methods=["POST"], endpoint="logout")
+def admin_logout():
     """Sign out (POST only, with CSRF) and clear the server-side session."""
     sign_in.sign_out(public_url("admin.login"), current_app.config)
     flash("You have been signed out.", "info")

@@ -15,7 +15,7 @@ from portal.exceptions import Conflict
 @bp.route("/integrations/<int:integration_id>/mapping", methods=["GET", "POST"])
 def mapping(integration_id):
     """Show the tabs; Preview renders mapped values of 5 users; Save stores the mapping and syncs."""
-    item = integrations.get(integration_id)
+    item = integrations.integration_or_404(integration_id)
     form = mapping_form(field_mapping.GRAPH_ATTRIBUTES, integrations.mapping_of(item))
     preview, preview_error = None, None
     if form.validate_on_submit():

@@ -15,8 +15,8 @@ def marketplace():
     return render_template("admin/marketplace.html", items=items)
 
 
-@bp.route("/marketplace/entra/install", methods=["GET", "POST"])
-def install():
+@bp.route("/marketplace/entra/install", methods=["GET", "POST"], endpoint="install")
+def install_page():
     """Verify the credentials with Microsoft, then save; every failure says what to fix."""
     form, failure = InstallForm(), None
     if form.validate_on_submit():
@@ -45,15 +45,15 @@ def _attach(form, errors: dict) -> None:
 @bp.route("/integrations/<int:integration_id>")
 def integration(integration_id):
     """One installation: health, permission checklist, secret expiry and the next steps."""
-    item = integrations.get(integration_id)
-    return render_template("admin/integration.html", integration=item, checklist=integrations.checklist(item),
+    item = integrations.integration_or_404(integration_id)
+    return render_template("admin/integration.html", integration=item, checklist=integrations.permission_checklist(item),
                            expiry=integrations.expiry_state(item), form=ActionForm())
 
 
-@bp.route("/integrations/<int:integration_id>/verify", methods=["POST"])
-def verify(integration_id):
+@bp.route("/integrations/<int:integration_id>/verify", methods=["POST"], endpoint="verify")
+def verify_page(integration_id):
     """Run Verify again and show the result."""
-    item = integrations.get(integration_id)  # CSRFProtect has already checked the token of this POST
+    item = integrations.integration_or_404(integration_id)  # CSRFProtect has already checked the token of this POST
     try:
         integrations.verify(item, ms_settings(), actor=actor())
     except EntraError as exc:
@@ -70,10 +70,10 @@ def _flash_verified(item) -> None:
         flash(f"Verify found a problem: {item.status_reason}", "warning")
 
 
-@bp.route("/integrations/<int:integration_id>/secret", methods=["GET", "POST"])
-def replace_secret(integration_id):
+@bp.route("/integrations/<int:integration_id>/secret", methods=["GET", "POST"], endpoint="replace_secret")
+def replace_secret_page(integration_id):
     """Replace the client secret: checked with Microsoft before the old one is dropped."""
-    item, form, failure = integrations.get(integration_id), SecretForm(), None
+    item, form, failure = integrations.integration_or_404(integration_id), SecretForm(), None
     if form.validate_on_submit():
         try:
             integrations.replace_secret(item, form.client_secret.data, form.secret_expires_on.data, ms_settings(),

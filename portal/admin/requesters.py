@@ -14,7 +14,7 @@ def requesters_list():
     """Search by name, email or UPN; filter by status and integration; 50 per page."""
     q = (request.args.get("q") or "").strip()[:100]
     status = request.args.get("status") if request.args.get("status") in requesters.STATUSES else None
-    page = requesters.search(q, status, request.args.get("page", 1, type=bounded_int))
+    page = requesters.find_requesters(q, status, request.args.get("page", 1, type=bounded_int))
     return render_template("admin/requesters.html", page=page, q=q, status=status, statuses=requesters.STATUSES)
 
 
@@ -24,10 +24,10 @@ def requester(requester_id):
     return render_template("admin/requester.html", form=ActionForm(), **asdict(requesters.admin_page(requester_id)))
 
 
-@bp.route("/requesters/<int:requester_id>/unlock", methods=["POST"])
-def unlock_requester(requester_id):
+@bp.route("/requesters/<int:requester_id>/unlock", methods=["POST"], endpoint="unlock_requester")
+def unlock_requester_page(requester_id):
     """Lift the portal lock after failed sign-ins."""
-    person = requesters.get(requester_id)
+    person = requesters.requester_or_404(requester_id)
     was_locked = accounts.unlock_requester(person, actor=actor())
     flash(f"{person.label} is unlocked." if was_locked else f"{person.label} was not locked; counters reset.", "success")
     return redirect(url_for("admin.requester", requester_id=person.id))

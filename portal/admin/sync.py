@@ -16,7 +16,7 @@ NO_SUCH_RUN = "There is no such sync run."
 @bp.route("/integrations/<int:integration_id>/sync", methods=["GET", "POST"])
 def sync_history(integration_id):
     """Every run of this integration, newest first; POST queues a delta ('now') or full run."""
-    item, form = integrations.get(integration_id), ActionForm()
+    item, form = integrations.integration_or_404(integration_id), ActionForm()
     if form.validate_on_submit():
         mode = "full" if request.form.get("mode") == "full" else "delta"
         try:
@@ -35,7 +35,7 @@ def sync_history(integration_id):
 def sync_run(run_id):
     """A run's detail page; the progress card refreshes itself while the run is going."""
     run = get_or_404(SyncRun, run_id, NO_SUCH_RUN)
-    return render_template("admin/sync_run.html", run=run, integration=integrations.get(run.integration_id),
+    return render_template("admin/sync_run.html", run=run, integration=integrations.integration_or_404(run.integration_id),
                            form=ActionForm())
 
 

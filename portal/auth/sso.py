@@ -38,7 +38,7 @@ def _app(integration: Integration, creds: AppCredentials) -> msal.ConfidentialCl
     return credentials.confidential_client(creds)  # one cached client per credential set, shared with app-only calls
 
 
-def start(integration: Integration, creds: AppCredentials, redirect_uri: str, login_hint: str | None = None) -> dict:
+def begin_auth_code_flow(integration: Integration, creds: AppCredentials, redirect_uri: str, login_hint: str | None = None) -> dict:
     """Begin the auth-code flow (PKCE S256, state, nonce; response_mode=form_post)."""
     if integration.status != "verified":
         raise SignInFailed("integration_unavailable", counted=False)
@@ -97,7 +97,7 @@ def redeem(integration: Integration, creds: AppCredentials, flow: dict, params: 
     # MSAL's id_token_claims are decoded without a signature check: only the raw token is trusted, once validated.
     expectation = id_tokens.Expectation(creds.client_id, integration.directory_tenant_id or integration.tenant_id,
                                         _token_nonce(flow))
-    return id_tokens.validate(result.get("id_token") or "", expectation, signing_keys.cache_for(creds.endpoints.ca_bundle),
+    return id_tokens.validate_id_token(result.get("id_token") or "", expectation, signing_keys.cache_for(creds.endpoints.ca_bundle),
                               creds.endpoints.authority(creds.tenant))
 
 

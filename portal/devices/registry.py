@@ -76,7 +76,7 @@ def active(principal_type: str, principal_id: int) -> list[DeviceSession]:
         .order_by(DeviceSession.created_at.desc())))
 
 
-def register(principal, sid: str, user_agent: str | None, ip: str | None, policy: SessionPolicy,
+def register_device(principal, sid: str, user_agent: str | None, ip: str | None, policy: SessionPolicy,
              authenticated_at: datetime | None = None) -> tuple[DeviceSession, list[DeviceSession]]:
     """Record a new sign-in; at the device limit end the oldest (or refuse). Returns (device, ended)."""
     moment = now()
@@ -100,7 +100,7 @@ def register(principal, sid: str, user_agent: str | None, ip: str | None, policy
         device.admin_id = principal.id
     db.session.add(device)
     db.session.flush()
-    signals.session_started.send("devices", actor=signals.Principal.of(principal), target=_target(device),
+    signals.session_started.send("devices", actor=signals.Principal.of(principal), target=_device_target(device),
                                  detail={"device": label, "type": kind, "replaced": [d.id for d in ended]})
     return device, ended
 
@@ -148,7 +148,7 @@ def end(device: DeviceSession, reason: str, actor: signals.Principal) -> bool:
     if reason == "signed_out":
         return True  # the sign-out event itself is audited by the sign-in service
     signal = signals.session_expired if reason in EXPIRY_REASONS else signals.session_revoked
-    signal.send("devices", actor=actor, target=_target(device), reason=reason,
+    signal.send("devices", actor=actor, target=_device_target(device), reason=reason,
                 outcome="success", detail={"device": device.device_label, "ip": device.ip_address})
     return True
 
@@ -190,7 +190,7 @@ def cleanup(policy: SessionPolicy, history_days: int) -> tuple[int, int]:
     return expired, removed
 
 
-def _target(device: DeviceSession) -> signals.Target:
+def _device_target(device: DeviceSession) -> signals.Target:
     owner = f"{device.principal_type}:{device.requester_id or device.admin_id}"
     return signals.Target("session", str(device.id), f"{device.device_label} ({owner})")
 

@@ -24,7 +24,7 @@ class SessionFilters:
     older_than_hours: int | None = None
 
 
-def search(filters: SessionFilters, page: int):
+def find_live_sessions(filters: SessionFilters, page: int):
     """Live sessions of requesters and admins, newest activity first, one page of PER_PAGE."""
     query = (sa.select(DeviceSession).outerjoin(Requester, DeviceSession.requester_id == Requester.id)
              .outerjoin(Admin, DeviceSession.admin_id == Admin.id).where(DeviceSession.ended_at.is_(None))
@@ -42,7 +42,7 @@ def search(filters: SessionFilters, page: int):
     return db.paginate(query, page=max(page, 1), per_page=PER_PAGE, error_out=False)
 
 
-def revoke(device_id: int, actor: signals.Principal) -> DeviceSession:
+def end_one_session(device_id: int, actor: signals.Principal) -> DeviceSession:
     """An admin ends one session now."""
     device = get_or_404(DeviceSession, device_id, "There is no such session.")
     registry.end(device, "revoked_by_admin", actor)
@@ -50,7 +50,7 @@ def revoke(device_id: int, actor: signals.Principal) -> DeviceSession:
     return device
 
 
-def revoke_person(requester_id: int, actor: signals.Principal) -> tuple[Requester, int]:
+def end_sessions_of_requester(requester_id: int, actor: signals.Principal) -> tuple[Requester, int]:
     """An admin ends every session of one requester; returns the person and how many ended."""
     person = get_or_404(Requester, requester_id, "There is no such requester.")
     count = registry.end_all("requester", person.id, "revoked_by_admin", actor)
@@ -58,7 +58,7 @@ def revoke_person(requester_id: int, actor: signals.Principal) -> tuple[Requeste
     return person, count
 
 
-def revoke_all(actor: signals.Principal, keep: int | None) -> int:
+def end_every_other_session(actor: signals.Principal, keep: int | None) -> int:
     """An admin ends every live session except their own (`keep`)."""
     live = db.session.scalars(sa.select(DeviceSession).where(DeviceSession.ended_at.is_(None))).all()
     count = sum(1 for device in live if device.id != keep and registry.end(device, "revoked_by_admin", actor))

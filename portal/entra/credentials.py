@@ -59,7 +59,7 @@ def forget(creds: AppCredentials) -> None:
             del _clients[key]
 
 
-def forget_all() -> None:
+def forget_all_clients() -> None:
     """Drop every cached client and its tokens (tests, and after a key rotation)."""
     with _clients_lock:
         _clients.clear()

@@ -25,7 +25,7 @@ class Expectation:
     nonce: str  # as it appears in the token: MSAL sends the SHA-256 hex of the flow's nonce
 
 
-def validate(id_token: str, expectation: Expectation, keys: KeyCache, authority: str) -> dict:
+def validate_id_token(id_token: str, expectation: Expectation, keys: KeyCache, authority: str) -> dict:
     """The verified claims of `id_token`, or SignInFailed naming the first check it failed."""
     kid = signing_kid(id_token)
     tenant = keys.tenant(authority)

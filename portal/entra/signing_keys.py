@@ -127,7 +127,7 @@ def cache_for(ca_bundle: str | None) -> KeyCache:
         return _caches[ca_bundle]
 
 
-def forget_all() -> None:
+def forget_all_keys() -> None:
     """Drop every cached issuer and key (tests, and after an operator changes endpoints)."""
     with _caches_lock:
         _caches.clear()

@@ -49,7 +49,7 @@ def _check_target(run: ActionRun) -> None:
         timeline(run, "action_failed", f"{label} could not start.", {"error": problem})
     else:
         timeline(run, "action_queued", f"{label} is queued.", {"run": run.id})
-    signals.action_requested.send("workflows", actor=signals.SYSTEM, target=_run_target(run),
+    signals.action_requested.send("workflows", actor=signals.SYSTEM, target=run_target(run),
                                   outcome="failure" if problem else "success", reason=problem,
                                   detail={"action": run.action, "ticket": run.ticket_id, "requester": run.target_requester_id})
 
@@ -61,5 +61,6 @@ def timeline(run: ActionRun, kind: str, public: str, detail: dict, visible: bool
                                visible_to_requester=visible))
 
 
-def _run_target(run: ActionRun) -> signals.Target:
+def run_target(run: ActionRun) -> signals.Target:
+    """How an action run is named in the audit log."""
     return signals.Target("action_run", str(run.id), f"{run.action} for requester {run.target_requester_id}")

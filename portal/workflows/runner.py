@@ -15,7 +15,7 @@ from portal.entra import clients
 from portal.exceptions import ApprovalRequired, EntraError, GraphError, MailError, NotFound
 from portal.models import ActionRun, Integration, Requester, Ticket
 from portal.workflows.actions import Outcome, WorkflowAction, action_type
-from portal.workflows.engine import timeline
+from portal.workflows.engine import run_target, timeline
 
 log = logging.getLogger("portal.actions")
 MAX_ATTEMPTS = 5
@@ -154,7 +154,7 @@ def _await_approval(run: ActionRun, exc: ApprovalRequired) -> None:
     """Park the run until an admin approves it on the ticket; the requester sees why."""
     run.status, run.error_code, run.error_message = "awaiting_approval", exc.code, exc.message
     timeline(run, "action_awaiting_approval", exc.public, {"error": exc.message})
-    signals.action_awaiting_approval.send("workflows", actor=signals.SYSTEM, target=_run_target(run), outcome="failure",
+    signals.action_awaiting_approval.send("workflows", actor=signals.SYSTEM, target=run_target(run), outcome="failure",
                                           reason=exc.message, detail={"action": run.action, "ticket": run.ticket_id})
     db.session.get(Ticket, run.ticket_id).updated_at = action_clock()
     db.session.commit()
@@ -168,14 +168,10 @@ def approve(ticket_id: int, run_id: int, actor: signals.Principal) -> ActionRun:
     run.status, run.next_attempt_at, run.error_code, run.error_message = "pending", action_clock(), None, None
     run.detail = dict(run.detail or {}, approved_by=actor.label)
     timeline(run, "action_approved", f"An IT admin approved {action_type(run.action).public}.", {"by": actor.label})
-    signals.action_approved.send("workflows", actor=actor, target=_run_target(run),
+    signals.action_approved.send("workflows", actor=actor, target=run_target(run),
                                  detail={"action": run.action, "ticket": run.ticket_id})
     db.session.commit()
     return run
-
-
-def _run_target(run: ActionRun) -> signals.Target:
-    return signals.Target("action_run", str(run.id), f"{run.action} for requester {run.target_requester_id}")
 
 
 def _failed_attempt(run: ActionRun, exc: GraphError | EntraError) -> None:

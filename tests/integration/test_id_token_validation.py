@@ -30,10 +30,10 @@ VARIANTS = [  # emulator tamper kind, failure kind (page), what the audit detail
 @pytest.fixture(autouse=True)
 def _cold_key_cache(emulator):
     """Each test starts with no cached issuer or keys, and leaves none behind, with no tamper left armed."""
-    signing_keys.forget_all()
+    signing_keys.forget_all_keys()
     yield
     emulator.tamper_next_id_token(None)
-    signing_keys.forget_all()
+    signing_keys.forget_all_keys()
 
 
 @pytest.fixture

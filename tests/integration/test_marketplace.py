@@ -123,7 +123,7 @@ def test_throttled_token_endpoint(admin_client, emulator, db):
     """Throttling at Microsoft's token endpoint is reported as throttling."""
     from portal.entra import credentials
 
-    credentials.forget_all()  # a cached token would not reach the token endpoint at all
+    credentials.forget_all_clients()  # a cached token would not reach the token endpoint at all
     emulator.set_faults(error_rates={"429": 1.0}, scope="token", retry_after=0)
     try:
         body = install_form(admin_client, emulator).get_data(as_text=True)

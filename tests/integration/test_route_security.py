@@ -166,7 +166,7 @@ def two_requesters(db, catalogue):
         db.session.add(person)
         db.session.commit()
         ticket = tickets.create(person, catalogue["General request"].id, f"{name}'s private printer problem", "details")
-        device, _ = registry.register(person, f"sid-{name}", "Mozilla/5.0", "127.0.0.1", registry.SessionPolicy())
+        device, _ = registry.register_device(person, f"sid-{name}", "Mozilla/5.0", "127.0.0.1", registry.SessionPolicy())
         db.session.commit()
         people.append((person, ticket, device))
     return people

@@ -210,7 +210,7 @@ def test_microsoft_unreachable_gives_retry_page(client, app, synced, person):
     fields, _ = sso.microsoft_answer(start.headers["Location"], person["userPrincipalName"], PASSWORD)
     from portal.entra import credentials
 
-    credentials.forget_all()
+    credentials.forget_all_clients()
     app.config["ENTRA_AUTHORITY_HOST"] = "https://127.0.0.1:1"
     response = sso.finish(client, fields)
     assert response.status_code == 503 and failure_kind(response) == "unavailable"

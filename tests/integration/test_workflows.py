@@ -288,14 +288,14 @@ def test_admin_sees_detail_changes_status_and_retries(app, db, synced, catalogue
     emulator.update_app(emulator.app()["client_id"], revoke=["User.EnableDisableAccount.All"])
     from portal.entra import credentials
 
-    credentials.forget_all()  # a cached token would still carry the revoked permission for up to an hour
+    credentials.forget_all_clients()  # a cached token would still carry the revoked permission for up to an hour
     try:
         ticket = __import__("portal.tickets", fromlist=["x"]).create(
             person["requester"], catalogue["Leaver: disable account"].id, "Leaving", "")
         jobs.run_actions(app)
     finally:
         emulator.update_app(emulator.app()["client_id"], grant=["User.EnableDisableAccount.All"])
-        credentials.forget_all()
+        credentials.forget_all_clients()
     login_as("admin")
     page = client.get(f"/admin/tickets/{ticket.id}").get_data(as_text=True)
     assert "Microsoft refused" in page and "Retry" in page

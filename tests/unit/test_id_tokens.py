@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from portal.entra import id_tokens
-from portal.entra.id_tokens import LEEWAY, Expectation, issuer_for, validate
+from portal.entra.id_tokens import LEEWAY, Expectation, issuer_for, validate_id_token
 from portal.entra.signing_keys import KeyCache
 from portal.exceptions import SignInFailed
 
@@ -63,13 +63,13 @@ def hs256_with_public_key() -> str:
 
 def refusal(raw: str, expectation=EXPECT, keys=None) -> SignInFailed:
     with pytest.raises(SignInFailed) as caught:
-        validate(raw, expectation, keys or cache(), AUTHORITY)
+        validate_id_token(raw, expectation, keys or cache(), AUTHORITY)
     return caught.value
 
 
 def test_a_valid_token_gives_its_claims():
     """A token signed by the published key with the expected claims is accepted as it was signed."""
-    assert validate(token(), EXPECT, cache(), AUTHORITY)["oid"] == "oid-1"
+    assert validate_id_token(token(), EXPECT, cache(), AUTHORITY)["oid"] == "oid-1"
 
 
 BROKEN = {  # name: (token maker, failure kind, words in the audit reason)
@@ -109,12 +109,12 @@ def test_clock_skew_within_the_leeway_is_tolerated():
     """exp just passed, nbf and iat just ahead (under LEEWAY) are accepted: clocks drift a little."""
     now = int(time.time())
     near = token(exp=now - LEEWAY + 30, nbf=now + LEEWAY - 30, iat=now + LEEWAY - 30)
-    assert validate(near, EXPECT, cache(), AUTHORITY)["tid"] == TENANT
+    assert validate_id_token(near, EXPECT, cache(), AUTHORITY)["tid"] == TENANT
 
 
 def test_audience_list_with_our_azp_is_accepted():
     """A multi-audience token whose authorised party is us is fine."""
-    assert validate(token(aud=[CLIENT, OTHER], azp=CLIENT), EXPECT, cache(), AUTHORITY)["azp"] == CLIENT
+    assert validate_id_token(token(aud=[CLIENT, OTHER], azp=CLIENT), EXPECT, cache(), AUTHORITY)["azp"] == CLIENT
 
 
 def test_issuer_template_is_filled_with_the_tenant():
@@ -122,7 +122,7 @@ def test_issuer_template_is_filled_with_the_tenant():
     assert issuer_for("https://login.example.test/{tenantid}/v2.0", TENANT) == ISSUER
     assert issuer_for(ISSUER, "other") == ISSUER
     keys = cache(issuer="https://login.example.test/{tenantid}/v2.0")
-    assert validate(token(), EXPECT, keys, AUTHORITY)["iss"] == ISSUER
+    assert validate_id_token(token(), EXPECT, keys, AUTHORITY)["iss"] == ISSUER
 
 
 def test_only_rs256_is_named_as_the_algorithm():
