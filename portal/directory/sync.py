@@ -179,7 +179,7 @@ class SyncEngine:
         run.unchanged += changes.unchanged
         run.reactivated += changes.reactivated
         for error in changes.errors:
-            self._record_user_error(error.user, error.message)
+            self._record_user_error(error.user, error.message, skipped=error.skipped)
 
     def _final_pass(self, active_before: int) -> None:
         """With the whole listing known: hold the run if too many would go, else deactivate; then link managers."""
@@ -217,9 +217,9 @@ class SyncEngine:
         if self.on_page:
             self.on_page(run)
 
-    def _record_user_error(self, user, message: str) -> None:
+    def _record_user_error(self, user, message: str, skipped: bool = True) -> None:
         run = self.run
-        run.failed += 1
+        run.failed += 1 if skipped else 0  # a user synced with one value left out is not a failed user
         if len(run.errors or []) < MAX_ERRORS_KEPT:
             run.errors = list(run.errors or []) + [{"user": user, "error": message}]
 

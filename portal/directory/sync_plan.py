@@ -42,10 +42,12 @@ class Deactivation:
 
 @dataclass(frozen=True, slots=True)
 class UserError:
-    """A Graph user that was skipped, and why (the object id when it had a usable one)."""
+    """A Graph user that was skipped, or synced with a value left out (`skipped` False), and why (the object id
+    when it had a usable one)."""
 
     user: str | None
     message: str
+    skipped: bool = True
 
 
 @dataclass
@@ -84,7 +86,9 @@ def plan_page(items: Iterable, known: Mapping[str, KnownRequester], mapping: dic
     users, errors = distinct_users(items, partial=partial, seen_before=seen_before)
     changes = PageChanges(errors=errors, seen=set(users))
     for oid, user in users.items():
-        kind, record = _decide(user, known.get(oid), mapping, partial, now)
+        kind, record, problem = _decide(user, known.get(oid), mapping, partial, now)
+        if problem:
+            changes.errors.append(UserError(oid, problem, skipped=False))
         if kind == "insert":
             record.update(integration_id=integration_id, entra_object_id=oid, created_at=now,
                           failed_attempts=0, lockout_count=0)
@@ -103,28 +107,35 @@ def plan_page(items: Iterable, known: Mapping[str, KnownRequester], mapping: dic
     return changes
 
 
-def _decide(user: dict, row: KnownRequester | None, mapping: dict, partial: bool, now: datetime) -> tuple[str, object]:
+def _decide(user: dict, row: KnownRequester | None, mapping: dict, partial: bool,
+            now: datetime) -> tuple[str, object, str | None]:
     """One Graph user against its stored row: ("insert" | "update" | "reactivate", row), ("deactivate", Deactivation),
-    ("unchanged", None) or ("nothing", None) for the removal of somebody already deleted or never known."""
+    ("unchanged", None) or ("nothing", None) for the removal of somebody already deleted or never known; the third
+    item is a problem with the user's data worth telling the admin (a mail value that is not one address)."""
     if "@removed" in user:
         if row is not None and row.status != "deleted":
-            return "deactivate", Deactivation(row.id, dict(DELETED), row.status)
-        return "nothing", None
-    record = _requester_values(user, row if partial else None, mapping, partial)
+            return "deactivate", Deactivation(row.id, dict(DELETED), row.status), None
+        return "nothing", None, None
+    record, problem = _requester_values(user, row if partial else None, mapping, partial)
     record.update(last_synced_at=now, updated_at=now)
     if row is None:
-        return "insert", record
+        return "insert", record, problem
     if row.content_hash == record["content_hash"] and row.status == record["status"]:
-        return "unchanged", None
+        return "unchanged", None, problem
     if row.status == "active" and record["status"] != "active":
-        return "deactivate", Deactivation(row.id, record, row.status)
+        return "deactivate", Deactivation(row.id, record, row.status), problem
     record["row_id"] = row.id
-    return ("reactivate" if row.status != "active" and record["status"] == "active" else "update"), record
+    return ("reactivate" if row.status != "active" and record["status"] == "active" else "update"), record, problem
 
 
-def _requester_values(user: dict, stored: KnownRequester | None, mapping: dict, partial: bool) -> dict:
-    """The row sync would write for one user; a delta sends only what changed, so it is merged over `stored`."""
+def _requester_values(user: dict, stored: KnownRequester | None, mapping: dict,
+                      partial: bool) -> tuple[dict, str | None]:
+    """The row sync would write for one user (a delta sends only what changed, so it is merged over `stored`), and
+    the problem with its mail value, if any."""
     values = field_mapping.requester_fields(user, mapping, partial)
+    problem = None
+    if values.get("email"):
+        values["email"], problem = field_mapping.mail_address(values["email"])
     if stored is not None:
         merged = {name: stored.fields[name] for name in REQUESTER_FIELDS}
         merged.update(values)
@@ -138,7 +149,7 @@ def _requester_values(user: dict, stored: KnownRequester | None, mapping: dict, 
     merged["display_name"] = merged.get("display_name") or merged.get("user_principal_name") or merged.get("email") or ""
     digest = field_mapping.content_hash({k: merged[k] for k in REQUESTER_FIELDS}, enabled, user_type)
     return dict(merged, account_enabled=enabled, user_type=user_type, status="active" if enabled else "disabled",
-                content_hash=digest)
+                content_hash=digest), problem
 
 
 def vanished_users(stored: Iterable[tuple[int, str, str]], seen: set) -> list[Deactivation]:

@@ -57,3 +57,26 @@ def test_malformed_users_never_break_a_sync(app, db, synced, tenant, junk):  # n
     usable = [u["id"] for u in junk if isinstance(u, dict) and _valid(u.get("id"))]
     repeated = len(usable) - len(set(usable))  # a full listing keeps a user's first copy and reports the others
     assert run.failed == len(junk) - len(usable) + repeated
+
+
+def test_mail_values_that_are_not_one_address_are_synced_empty(app, db, synced, tenant):  # noqa: F811
+    """Through a real sync over HTTPS: users whose 'mail' is two addresses or carries a header break are stored with
+    no email and named in the run's errors; everyone else keeps theirs; the next no-change sync writes nothing."""
+    hostile = {str(uuid.uuid4()): value for value in (
+        "victim@contoso.onmicrosoft.com, attacker@evil.example",
+        "victim@contoso.onmicrosoft.com\r\nBcc: attacker@evil.example", "Victim <victim@contoso.onmicrosoft.com>")}
+    fine = {str(uuid.uuid4()): "o'brien+it@contoso.onmicrosoft.com"}
+    tenant.set_raw_users([{"id": oid, "displayName": f"Person {n}", "mail": value, "accountEnabled": True,
+                           "userType": "Member"} for n, (oid, value) in enumerate({**hostile, **fine}.items())])
+    try:
+        run = sync(app, synced, mode="full")
+        stored = dict(db.session.execute(sa.select(Requester.entra_object_id, Requester.email)
+                                         .where(Requester.entra_object_id.in_([*hostile, *fine]))).all())
+        assert run.status == "succeeded" and run.failed == 0
+        assert {oid: stored[oid] for oid in hostile} == dict.fromkeys(hostile)
+        assert stored[next(iter(fine))] == "o'brien+it@contoso.onmicrosoft.com"
+        assert {e["user"] for e in run.errors if "not one valid email address" in e["error"]} == set(hostile)
+        again = sync(app, synced, mode="full")
+        assert again.created == again.updated == again.deactivated == 0
+    finally:
+        tenant.set_raw_users([])

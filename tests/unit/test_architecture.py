@@ -125,3 +125,13 @@ def test_domain_loads_no_flask():
 def test_no_portal_module_is_long(path):
     """A module over 300 lines holds more than one idea: split it."""
     assert len(path.read_text(encoding="utf-8").splitlines()) <= MAX_LINES
+
+
+def test_no_two_functions_or_classes_share_a_name():
+    """A name says what a thing is, once: three functions called `plan` were three names too few."""
+    places: dict[str, list[str]] = {}
+    for path in sorted(PORTAL.rglob("*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                places.setdefault(node.name, []).append(str(path.relative_to(ROOT)))
+    assert {name: where for name, where in places.items() if len(where) > 1} == {}

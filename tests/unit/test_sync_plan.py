@@ -157,3 +157,43 @@ def test_the_threshold_holds_only_more_than_its_share():
     assert exceeds_threshold(11, 100, 10)
     assert not exceeds_threshold(0, 0, 10)
     assert exceeds_threshold(1, 0, 10)
+
+
+HOSTILE_MAIL = ["victim@contoso.onmicrosoft.com, attacker@evil.example",
+                "victim@contoso.onmicrosoft.com\r\nBcc: attacker@evil.example",
+                "Victim <victim@contoso.onmicrosoft.com>", "victim@contoso.onmicrosoft.com;attacker@evil.example",
+                "no-at-sign.contoso.onmicrosoft.com", "two..dots@contoso.onmicrosoft.com", "a@contoso.local"]
+FINE_MAIL = ["o'brien+it@contoso.onmicrosoft.com", "Ünïcode@Exämple-Firma.de", "x@sub.contoso.co.uk"]
+
+
+def test_a_mail_value_that_is_not_one_address_is_stored_empty_and_reported():
+    """Injection-shaped 'mail' values never become a recipient: the user is synced with no email, the run says why,
+    and the user does not count as failed."""
+    items = [user(f"{n:08d}-0000-0000-0000-000000000000", mail=value) for n, value in enumerate(HOSTILE_MAIL)]
+    changes = plan(items)
+    assert [row["email"] for row in changes.inserts] == [None] * len(HOSTILE_MAIL)
+    assert len(changes.errors) == len(HOSTILE_MAIL) and not any(e.skipped for e in changes.errors)
+    assert all("not one valid email address" in e.message for e in changes.errors)
+
+
+def test_real_world_addresses_pass_unchanged():
+    """Apostrophes, plus tags and international addresses are one address each, kept as sync lower-cases them."""
+    items = [user(f"{n:08d}-0000-0000-0000-000000000000", mail=value) for n, value in enumerate(FINE_MAIL)]
+    changes = plan(items)
+    assert [row["email"] for row in changes.inserts] == [value.lower() for value in FINE_MAIL]
+    assert changes.errors == []
+
+
+def test_a_cleaned_mail_value_keeps_the_user_unchanged_on_the_next_run():
+    """The stored row has no email and the same hash, so the next listing neither rewrites nor re-counts it as
+    changed (it is reported again, since Graph still sends the bad value)."""
+    item = user(mail="victim@contoso.onmicrosoft.com, attacker@evil.example")
+    again = plan([item], {ALICE: stored(item)})
+    assert again.unchanged == 1 and again.updates == [] and len(again.errors) == 1
+
+
+def test_a_delta_that_fixes_the_mail_value_updates_the_row():
+    """When the directory fixes the value, the delta brings it in."""
+    bad = user(mail="victim@contoso.onmicrosoft.com, attacker@evil.example")
+    fixed = plan([{"id": ALICE, "mail": "victim@contoso.onmicrosoft.com"}], {ALICE: stored(bad)}, partial=True)
+    assert fixed.updated == 1 and fixed.updates[0]["email"] == "victim@contoso.onmicrosoft.com"
