@@ -16,7 +16,8 @@ from portal.models import Admin
 MIN_PASSWORD_LENGTH = 12
 KNOWN_DEVICE_DAYS = 90
 INVALID_CREDENTIALS = ("The email address or password is not correct, or the account is locked for a while "
-                       "after too many attempts. Try again later, or ask another admin to unlock it.")
+                       "after too many attempts. Check both and try again later; a browser you have signed in with "
+                       "before is not held back by such a lock.")
 # Verifying against a fixed hash for unknown emails keeps the response time the same (no enumeration).
 _DUMMY = Admin(password_hash="scrypt:32768:8:1$RJ5Nn1F7mE1sAcFt$0f1e4e0b")  # noqa: S106 (matches no password)
 
@@ -64,7 +65,8 @@ def authenticate_admin(email: str, password: str, policy: LockoutPolicy, *, devi
     password_ok = (admin or _DUMMY).check_password(password)
     if admin is None:
         _failed(None, email, "unknown email")
-    if is_locked(admin, now) and not is_known_device(admin, device, secret_key):
+    locked = is_locked(admin, now)
+    if locked and not is_known_device(admin, device, secret_key):
         _failed(admin, email, "locked")
     if not password_ok:
         until = count_failure(Admin, admin.id, now, policy)
@@ -75,7 +77,8 @@ def authenticate_admin(email: str, password: str, policy: LockoutPolicy, *, devi
         _failed(admin, email, "wrong password")
     if not admin.is_enabled:
         _failed(admin, email, "account disabled")
-    register_success(admin)
+    if not locked:  # a known browser passes a lock without lifting it for everyone else
+        register_success(admin)
     admin.last_signed_in_at = now
     return admin
 

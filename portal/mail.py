@@ -32,9 +32,10 @@ TEMPLATE_VARIABLES = ("name", "ticket", "temporary_password", "portal_url", "org
 
 SLOT = "temporary_password"  # noqa: S105 (the name of the template variable, not a password)
 SAMPLE = {"name": "Alex", "ticket": 1, "portal_url": "https://portal.example/", "organisation": "Contoso"}
-# Characters that may stand right beside the password: anything else (/ = ? & # % @ ...) could make it part of a URL.
-PLAIN_NEIGHBOURS = set(" \t\r\n:()[]\"'.,;!*_")
-NOT_SENT = "Frontdesk did not send it: the template would put the temporary password"
+# What may share a word with the password: punctuation around it, never a letter, digit or URL character, so no
+# mail client or link scanner can read it as part of an address.
+AROUND_PASSWORD = set("()[]\"'.,;:!*_-")
+NOT_SENT = "The template would put the temporary password"
 
 
 def validate_template(template: dict) -> None:
@@ -50,7 +51,7 @@ def validate_template(template: dict) -> None:
     try:
         render(template, dict(SAMPLE, **{SLOT: "Sample-Password-1"}))
     except MailError as exc:
-        raise ValidationError(exc.message.replace(NOT_SENT, "The template would put the temporary password")) from exc
+        raise ValidationError(exc.message) from exc
 
 
 def render(template: dict, values: dict) -> tuple[str, str, str]:
@@ -61,9 +62,7 @@ def render(template: dict, values: dict) -> tuple[str, str, str]:
     nonce = secrets.token_hex(8)
     password, marker = values.pop(SLOT, None), f"\ue000{nonce}\ue001"
     values[SLOT] = marker
-    subject = SANDBOX.from_string(template["subject"]).render(values).strip().replace("\n", " ")
-    text = SANDBOX.from_string(template["text"]).render(values)
-    html = HTML_SANDBOX.from_string(template["html"]).render(values)
+    subject, text, html = _fill(template, values)
     if marker in subject:
         raise MailError(f"{NOT_SENT} in the subject line. Move {{{{ {SLOT} }}}} into the message body.")
     leftovers = [part.replace(marker, "") for part in (subject, text, html)]
@@ -74,14 +73,26 @@ def render(template: dict, values: dict) -> tuple[str, str, str]:
     return subject, text.replace(marker, password or ""), html.replace(marker, escape(password or ""))
 
 
-def _check_plain(text: str, marker: str) -> None:
-    """The text body must show the password at least once, each time as a word of its own."""
-    found = text.split(marker)
-    if len(found) < 2:
-        raise MailError(f"{NOT_SENT} nowhere in the text body. Write {{{{ {SLOT} }}}} on its own in the text.")
-    for before, after in zip(found[:-1], found[1:], strict=True):
-        if (before[-1:] or " ") not in PLAIN_NEIGHBOURS or (after[:1] or " ") not in PLAIN_NEIGHBOURS:
-            raise MailError(f"{NOT_SENT} inside a link or word in the text body. Put {{{{ {SLOT} }}}} on its own.")
+def _fill(template: dict, values: dict) -> tuple[str, str, str]:
+    """Render the three parts; a template that fails while being filled in is a MailError, never a crash."""
+    try:
+        return (SANDBOX.from_string(template["subject"]).render(values).strip().replace("\n", " "),
+                SANDBOX.from_string(template["text"]).render(values),
+                HTML_SANDBOX.from_string(template["html"]).render(values))
+    except Exception as exc:  # sandbox refusals, undefined names, arithmetic: all the admin's to fix
+        raise MailError(f"The template fails when it is filled in ({exc.__class__.__name__}: {str(exc)[:200]}). "
+                        "Use only the variables listed on this page.", code="mail_template_broken") from exc
+
+
+def _check_plain(text: str, marker: str, where: str = "text body") -> None:
+    """The password must show at least once, each time as a word of its own: only punctuation may touch it."""
+    if marker not in text:
+        raise MailError(f"The template does not show the temporary password in the {where}: write "
+                        f"{{{{ {SLOT} }}}} on its own there.")
+    for word in text.split():
+        if marker in word and not set(word.replace(marker, "")) <= AROUND_PASSWORD:
+            raise MailError(f"{NOT_SENT} inside a link or a longer word in the {where}. Put {{{{ {SLOT} }}}} on its "
+                            "own, with a space before and after.")
 
 
 class _PasswordPlaces(HTMLParser):
@@ -90,7 +101,7 @@ class _PasswordPlaces(HTMLParser):
 
     def __init__(self, marker: str):
         super().__init__(convert_charrefs=True)
-        self.marker, self.visible, self.hidden, self.inside = marker, 0, [], []
+        self.marker, self.visible, self.hidden, self.inside, self.texts = marker, 0, [], [], []
 
     def handle_starttag(self, tag, attrs):
         self.inside.append(tag)
@@ -107,6 +118,7 @@ class _PasswordPlaces(HTMLParser):
                 self.hidden.append("a script or style")
             else:
                 self.visible += data.count(self.marker)
+                self.texts.append(data)
 
     def handle_comment(self, data):
         if self.marker in data:
@@ -120,7 +132,10 @@ def _check_html(html: str, marker: str) -> None:
     if places.hidden:
         raise MailError(f"{NOT_SENT} in {places.hidden[0]} of the HTML body. Show it only as text.")
     if places.visible != html.count(marker) or not places.visible:
-        raise MailError(f"{NOT_SENT} nowhere visible in the HTML body. Show {{{{ {SLOT} }}}} as text.")
+        raise MailError(f"The template does not show the temporary password as text in the HTML body: write "
+                        f"{{{{ {SLOT} }}}} on its own in a paragraph.")
+    for text in places.texts:
+        _check_plain(text, marker, "HTML body")
 
 
 def single_recipient(to) -> str:

@@ -16,6 +16,8 @@ def safe_next_url(target: str | None, fallback: str) -> str:
         return fallback
     if any(ch in target for ch in ("\\", "\r", "\n", "\t", "\x00")):
         return fallback
+    if any(segment in (".", "..") for segment in urlsplit(target).path.split("/")):
+        return fallback  # /admin/../..//evil.example resolves to a path that starts with //
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return fallback

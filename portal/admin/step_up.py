@@ -37,8 +37,9 @@ def step_up():
         try:
             sign_in.confirm_admin_password(form.password.data, request.cookies.get(KNOWN_DEVICE_COOKIE),
                                            current_app.config["SECRET_KEY"])
-        except InvalidCredentials as exc:
-            error = exc.message
+        except InvalidCredentials:
+            error = ("That password is not correct. Wrong passwords here count like failed sign-ins, and too many "
+                     "lock the account for a while.")
         else:
             return redirect(safe_next_url(request.args.get("next"), url_for("admin.dashboard")))
     return render_template("admin/step_up.html", form=form, error=error), (401 if error else 200)

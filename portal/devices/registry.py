@@ -124,7 +124,8 @@ def check(device_id: int | None, sid: str, policy: SessionPolicy) -> tuple[Devic
     if device.ended_at is not None:
         return None, "expired" if device.end_reason in EXPIRY_REASONS else (
             "replaced" if device.end_reason == "replaced" else
-            "disabled" if device.end_reason in ("account_disabled", "password_reset") else "revoked")
+            "password_reset" if device.end_reason == "password_reset" else
+            "disabled" if device.end_reason == "account_disabled" else "revoked")
     moment = now()
     if moment >= device.expires_at:
         end(device, "absolute_timeout", signals.SYSTEM)

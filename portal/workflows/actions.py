@@ -142,7 +142,8 @@ class UnlockAccount(WorkflowAction):
 
     key = "unlock"
     label = "Unlock User Account"
-    description = "Lifts a lock from failed sign-ins or an admin restriction. No email."
+    description = ("Lifts the portal lock from failed sign-ins at once. Turning on an account that is disabled in the "
+                   "directory waits for an admin's approval on the ticket. No email.")
     when = "The requester cannot get in because of a lockout."
     public = "unlocking your account"
     features = ("enable_disable",)

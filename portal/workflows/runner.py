@@ -153,8 +153,8 @@ def _send_mail(action: WorkflowAction, outcome: Outcome, requester: Requester, r
 def _await_approval(run: ActionRun, exc: ApprovalRequired) -> None:
     """Park the run until an admin approves it on the ticket; the requester sees why."""
     run.status, run.error_code, run.error_message = "awaiting_approval", exc.code, exc.message
-    timeline(run, "action_awaiting_approval", exc.public, {"error": exc.message})
-    signals.action_awaiting_approval.send("workflows", actor=signals.SYSTEM, target=run_target(run), outcome="failure",
+    timeline(run, "action_awaiting_approval", exc.public, {"waiting_for": exc.message})
+    signals.action_awaiting_approval.send("workflows", actor=signals.SYSTEM, target=run_target(run), outcome="success",
                                           reason=exc.message, detail={"action": run.action, "ticket": run.ticket_id})
     db.session.get(Ticket, run.ticket_id).updated_at = action_clock()
     db.session.commit()

@@ -74,7 +74,8 @@ class _Shadow:
 
 def test_a_stranger_cannot_lock_an_admin_out_of_a_known_browser(app, db, admin):
     """After a stranger's five wrong passwords, the admin's own browser (known from an earlier sign-in) still gets in
-    with the right password; a new browser does not, and a wrong password from the known browser still fails."""
+    with the right password; a new browser does not, before or after, and a wrong password from the known browser
+    still fails."""
     own = app.test_client()
     assert admin_sign_in(own, admin.email, ADMIN_PASSWORD).status_code == 302
     own.post("/admin/logout", data={"csrf_token": _csrf(own.get("/admin/").get_data(as_text=True))})
@@ -85,6 +86,10 @@ def test_a_stranger_cannot_lock_an_admin_out_of_a_known_browser(app, db, admin):
     assert admin_sign_in(app.test_client(), admin.email, ADMIN_PASSWORD).status_code == 401
     assert admin_sign_in(own, admin.email, WRONG).status_code == 401
     assert admin_sign_in(own, admin.email, ADMIN_PASSWORD).status_code == 302
+    # Getting in from the known browser does not lift the lock for everyone else (nor reset its escalation).
+    assert admin_sign_in(app.test_client(), admin.email, ADMIN_PASSWORD).status_code == 401
+    db.session.expire_all()
+    assert db.session.get(Admin, admin.id).lockout_count == 1
 
 
 def test_a_known_device_token_is_bound_to_its_admin_and_password(db, admin, app):

