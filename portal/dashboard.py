@@ -5,16 +5,26 @@ import sqlalchemy as sa
 
 from portal import integrations, policy
 from portal.database import db
-from portal.models import AuditEvent, DeviceSession, Requester, SyncRun
+from portal.models import ActionRun, AuditEvent, DeviceSession, Requester, SyncRun
 
 SIGN_IN_ACTIONS = ("requester.sign_in", "requester.sign_in_failed", "admin.sign_in", "admin.sign_in_failed")
 
 
 def overview() -> dict:
     """Everything the dashboard template shows, in one call."""
-    return {"counts": requester_counts(), "integrations": integration_health(), "recent": recent_events(),
+    return {"waiting": actions_needing_an_admin(), "counts": requester_counts(), "integrations": integration_health(),
+            "recent": recent_events(),
             "interval": timedelta(minutes=policy.get("sync_interval_minutes")), "sign_ins": sign_ins_per_day(),
             "syncs": recent_syncs(), "devices": devices_by_type()}
+
+
+def actions_needing_an_admin(limit: int = 10) -> list[ActionRun]:
+    """Workflow actions waiting for an approval, or failed in the last 7 days, newest first: the admin's to-do."""
+    since = datetime.now(UTC) - timedelta(days=7)
+    return db.session.scalars(sa.select(ActionRun).where(sa.or_(
+        ActionRun.status == "awaiting_approval",
+        sa.and_(ActionRun.status == "failed", ActionRun.created_at >= since))).order_by(ActionRun.id.desc())
+        .limit(limit)).all()
 
 
 def requester_counts() -> dict:

@@ -3,9 +3,10 @@ from flask import render_template
 
 from portal import dashboard as figures
 from portal.admin import bp
+from portal.workflows.actions import ACTION_TYPES
 
 
 @bp.route("/")
 def dashboard():
     """Integration health, requester counts, charts (with table fallbacks) and recent audit events."""
-    return render_template("admin/dashboard.html", **figures.overview())
+    return render_template("admin/dashboard.html", actions=ACTION_TYPES, **figures.overview())

@@ -13,7 +13,7 @@ from portal.directory.runs import start_run
 from portal.models import ActionRun, AuditEvent, DeviceSession, Requester, Ticket, TicketEvent
 from portal.workflows import admin_service, runner
 from tests import sso
-from tests.conftest import csrf_from
+from tests.conftest import ADMIN_PASSWORD, admin_sign_in, csrf_from
 from tests.msft import submit_login, submit_password_change
 
 PASSWORD = "Start-Password-1"
@@ -106,6 +106,10 @@ def test_disable_ends_sessions_and_blocks_sign_in_then_unlock_restores(app, db, 
     parked = db.session.scalar(sa.select(ActionRun).where(ActionRun.ticket_id == unlock_ticket))
     assert parked.status == "awaiting_approval"  # a ticket never undoes IT's disable on its own
     assert emulator.user(person["id"])["props"]["accountEnabled"] is False
+    admin_client = app.test_client()
+    assert admin_sign_in(admin_client, admin.email, ADMIN_PASSWORD).status_code == 302
+    waiting = admin_client.get("/admin/").get_data(as_text=True)
+    assert 'id="waiting-actions"' in waiting and f"Ticket #{unlock_ticket}" in waiting  # the dashboard says so first
     approve(app, admin, unlock_ticket, parked.id)
     assert emulator.user(person["id"])["props"]["accountEnabled"] is True
     assert sso.sign_in(app.test_client(), synced, person["userPrincipalName"], PASSWORD).headers["Location"] == "/home"
@@ -113,8 +117,6 @@ def test_disable_ends_sessions_and_blocks_sign_in_then_unlock_restores(app, db, 
 
 def approve(app, admin, ticket_id, run_id):
     """An admin approves a parked run on the ticket page, as the button does."""
-    from tests.conftest import ADMIN_PASSWORD, admin_sign_in
-
     admin_client = app.test_client()
     assert admin_sign_in(admin_client, admin.email, ADMIN_PASSWORD).status_code == 302
     page = admin_client.get(f"/admin/tickets/{ticket_id}").get_data(as_text=True)
