@@ -31,8 +31,9 @@ def sign_in(principal, detail: dict | None = None) -> list:
     rotate_session()
     login_user(principal)
     try:
-        device, ended = registry.register_device(principal, session.sid, request.user_agent.string, request.remote_addr,
-                                          registry.SessionPolicy.from_values(policy.all_values()))
+        device, ended = registry.register_device(principal, session.sid, request.user_agent.string,
+                                                 request.remote_addr,
+                                                 registry.SessionPolicy.from_values(policy.all_values()))
     except DeviceLimitReached:
         logout_user()
         session.clear()
