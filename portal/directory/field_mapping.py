@@ -10,9 +10,11 @@ from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, valida
 from portal.exceptions import MappingInvalid
 
 EXTENSION_PREFIX = "onPremisesExtensionAttributes.extensionAttribute"
-# Lower-case dot-atom local part @ LDH labels with an alphabetic TLD: every match is an address email-validator accepts.
+# Lower-case dot-atom local part @ LDH labels (none with "--" in 3rd-4th place: IDNA refuses those, and punycode goes to
+# the validator) with an alphabetic TLD: every match is an address email-validator accepts (a unit test checks).
 PLAIN_ADDRESS = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-                           r"@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+                           r"@(?:(?![a-z0-9]{2}--)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+MAIL_PROBLEM_LIMIT = 300  # characters of a mail problem kept for the run's errors
 
 
 @dataclass(frozen=True)
@@ -157,12 +159,13 @@ def _compiled_mapping(items: tuple) -> tuple:
 
 
 def requester_fields(user: dict, mapping: dict, partial: bool = False) -> dict:
-    """The requester fields for one Graph user (manager as the manager's object id).
+    """The requester fields for one Graph user, as the mapping preview shows them (see `mapped_user`)."""
+    return mapped_user(user, mapping, partial)[0]
 
-    With partial=True (delta rounds send only what changed) fields whose attribute is absent are left out,
-    so the caller merges them over what it already has.
-    """
-    out = {}
+
+def mapped_user(user: dict, mapping: dict, partial: bool = False) -> tuple[dict, str | None]:
+    """The requester fields of one Graph user and why its email was left out; partial (delta) skips absent ones."""
+    out, problem = {}, None
     for name, attribute, top, extension, limit in _compiled_mapping(tuple(mapping.items())):
         if partial and (not attribute or not _present(user, attribute)):
             continue
@@ -170,27 +173,38 @@ def requester_fields(user: dict, mapping: dict, partial: bool = False) -> dict:
             out["manager_object_id"] = _manager_id(user) if attribute else None
         elif not attribute:
             out[name] = None
-        elif extension:
-            out[name] = as_text(_extensions(user).get(extension), limit)
         else:
-            out[name] = as_text(user.get(top), limit)
-    if out.get("email"):
-        out["email"] = out["email"].lower()
+            value = _extensions(user).get(extension) if extension else user.get(top)
+            if name == "email":
+                out[name], problem = synced_mail(value, attribute)
+            else:
+                out[name] = as_text(value, limit)
     if not partial:
         out["display_name"] = out.get("display_name") or out.get("user_principal_name") or out.get("email") or ""
-    return out
+    return out, problem
 
 
-def mail_address(value: str | None) -> tuple[str | None, str | None]:
-    """The synced address when it is exactly one valid email address, else (None, why): a 'mail' of two addresses
-    or with a line break must never become a recipient. Valid values come back unchanged, so hashes stay stable."""
-    if not value or _plain_address(value):
-        return value, None
-    try:
-        validate_email(value, check_deliverability=False)
+def synced_mail(value, attribute: str = "mail") -> tuple[str | None, str | None]:
+    """Exactly one valid address, trimmed and lower-case, never cut or cleaned, or (None, why): no injected recipient."""
+    text = _mail_text(value)
+    if text is None:
+        return None, None
+    address = text.lower()  # as sync always stored it: stored values, and so content hashes, stay as they were
+    if _plain_address(address):
+        return address, None
+    try:  # default options, as mail.single_recipient uses: .local/.test and other special-use domains are refused
+        validate_email(address, check_deliverability=False)
     except EmailNotValidError as exc:
-        return None, f"The mail value {value[:80]!r} is not one valid email address ({exc}); it was stored as empty."
-    return value, None
+        why = f"The {attribute} value {text[:80]!r} is not one valid email address ({exc}); it was stored as empty."
+        return None, why[:MAIL_PROBLEM_LIMIT]
+    return address, None
+
+
+def _mail_text(value) -> str | None:
+    """The text an email attribute holds (a list's first non-blank string), trimmed; other types hold none."""
+    if isinstance(value, list):
+        value = next((v for v in value if isinstance(v, str) and v.strip()), None)
+    return (value.strip() or None) if isinstance(value, str) else None
 
 
 def _plain_address(value: str) -> bool:

@@ -44,9 +44,11 @@ def adopt_by_email(integration_id: int, users: list[dict], email_attribute: str 
     """First sync: link local requesters (no integration yet) with a user's email instead of duplicating them."""
     emails = {}
     for user in users:
-        email = field_mapping.as_text(field_mapping.read_attribute(user, email_attribute), 255) if email_attribute else None
+        # Only an address sync would store: a 'mail' that is not one valid address adopts nobody.
+        value = field_mapping.read_attribute(user, email_attribute) if email_attribute else None
+        email = field_mapping.synced_mail(value)[0]
         if email:
-            emails[email.lower()] = user["id"]
+            emails[email] = user["id"]
     if not emails:
         return {}
     adopted = {}

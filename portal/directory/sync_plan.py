@@ -132,10 +132,7 @@ def _requester_values(user: dict, stored: KnownRequester | None, mapping: dict,
                       partial: bool) -> tuple[dict, str | None]:
     """The row sync would write for one user (a delta sends only what changed, so it is merged over `stored`), and
     the problem with its mail value, if any."""
-    values = field_mapping.requester_fields(user, mapping, partial)
-    problem = None
-    if values.get("email"):
-        values["email"], problem = field_mapping.mail_address(values["email"])
+    values, problem = field_mapping.mapped_user(user, mapping, partial)
     if stored is not None:
         merged = {name: stored.fields[name] for name in REQUESTER_FIELDS}
         merged.update(values)
