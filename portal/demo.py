@@ -115,7 +115,11 @@ def start_mail_catcher(config):
 
 def _print_banner(host, port, email, password, info):
     app_reg = info["applications"][0]
-    users = "\n".join(f"      {u['userPrincipalName']} / {u['password']}" for u in info["demo_users"][:3])
+    # Ordinary people first: Microsoft refuses app-only password resets and disables for directory admins.
+    people = sorted(info["demo_users"], key=lambda u: bool(u.get("directoryRoles")))[:4]
+    users = "\n".join(f"      {u['userPrincipalName']} / {u['password']}"
+                      + (f"   ({', '.join(u['directoryRoles'])}: workflow actions on this account are refused)"
+                         if u.get("directoryRoles") else "") for u in people)
     click.echo(f"""
   Frontdesk demo is running.
     Portal:        http://{host}:{port}/
