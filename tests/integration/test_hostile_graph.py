@@ -1,6 +1,5 @@
 """Property tests: whatever Graph sends in a user object, a sync never crashes and never stores half a requester."""
 import uuid
-from contextlib import contextmanager
 
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
@@ -8,7 +7,7 @@ from hypothesis import strategies as st
 
 from portal.directory import field_mapping
 from portal.models import Requester
-from tests.integration.test_sync import live_users, sync, synced, tenant  # noqa: F401 (fixtures)
+from tests.integration.test_sync import live_users, requester_writes, sync, synced, tenant  # noqa: F401 (fixtures)
 from tests.unit.test_synced_mail import FINE_MAIL, HOSTILE_MAIL
 
 JUNK_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False),
@@ -68,20 +67,6 @@ def _mail_rows(db, integration) -> dict:
     return {oid: tuple(rest) for oid, *rest in rows}
 
 
-@contextmanager
-def requester_writes(db):
-    """The INSERT and UPDATE statements on requesters run inside the block (counted at the SQL level)."""
-    writes = []
-
-    def count(conn, cursor, statement, params, context, executemany):
-        if statement.lstrip().upper().startswith(("INSERT INTO REQUESTERS", "UPDATE REQUESTERS")):
-            writes.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield writes
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
 
 
 def test_mail_values_that_are_not_one_address_are_synced_empty(app, db, synced, tenant):  # noqa: F811
