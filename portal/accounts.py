@@ -121,14 +121,3 @@ def _failed(admin: Admin | None, email: str, reason: str):
     db.session.commit()
     raise InvalidCredentials(INVALID_CREDENTIALS)
 
-
-def unlock_requester(requester, *, actor: signals.Principal, reason: str = "unlocked by an admin") -> bool:
-    """Lift a requester's portal lock and reset the counters; audited. Returns whether it was locked."""
-    from portal.lockout import unlock
-
-    was_locked = requester.locked_until is not None and requester.locked_until > datetime.now(UTC)
-    unlock(requester)
-    signals.requester_unlocked.send("accounts", actor=actor, target=signals.Target("requester", str(requester.id),
-                                    requester.label), reason=reason, detail={"was_locked": was_locked})
-    db.session.commit()
-    return was_locked

@@ -4,10 +4,11 @@ Policy: `threshold` failures within `window` lock the account for `base`; each f
 doubles the wait up to `maximum`. Attempts while locked neither count nor extend the lock.
 """
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
+from portal import signals
 from portal.database import db
 
 
@@ -83,3 +84,14 @@ def register_success(account) -> None:
 def unlock(account) -> None:
     """An admin unlock lifts the lock and resets the counters."""
     register_success(account)
+
+
+def lift_requester_lock(requester, *, actor, reason: str) -> bool:
+    """Lift a requester's portal lock and reset the counters, audited and committed (the admin's Unlock button and
+    the Unlock workflow action alike); returns whether it was locked."""
+    was_locked = is_locked(requester, datetime.now(UTC))
+    unlock(requester)
+    signals.requester_unlocked.send("accounts", actor=actor, target=signals.Target("requester", str(requester.id),
+                                    requester.label), reason=reason, detail={"was_locked": was_locked})
+    db.session.commit()
+    return was_locked

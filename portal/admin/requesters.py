@@ -3,7 +3,7 @@ from dataclasses import asdict
 
 from flask import flash, redirect, render_template, request, url_for
 
-from portal import accounts, requesters
+from portal import lockout, requesters
 from portal.admin import bp
 from portal.admin.forms import ActionForm
 from portal.admin.views_common import actor, bounded_int
@@ -28,6 +28,6 @@ def requester(requester_id):
 def unlock_requester_page(requester_id):
     """Lift the portal lock after failed sign-ins."""
     person = requesters.requester_or_404(requester_id)
-    was_locked = accounts.unlock_requester(person, actor=actor())
+    was_locked = lockout.lift_requester_lock(person, actor=actor(), reason="unlocked by an admin")
     flash(f"{person.label} is unlocked." if was_locked else f"{person.label} was not locked; counters reset.", "success")
     return redirect(url_for("admin.requester", requester_id=person.id))

@@ -154,7 +154,7 @@ class UnlockAccount(WorkflowAction):
 
     def execute(self, graph, requester, *, approved=False):
         """Lift the portal lock (audited, committed first), read the account, then enable it only if approved."""
-        _lift_portal_lock(requester)
+        lockout.lift_requester_lock(requester, actor=signals.SYSTEM, reason="unlocked by a workflow")
         user = graph.get_user(requester.entra_object_id, ["id", "accountEnabled"])
         request_id = graph.last_request_id
         enabled_now = False
@@ -173,16 +173,6 @@ class UnlockAccount(WorkflowAction):
         db.session.commit()
         return Outcome(request_id, "Your account is unlocked. You can sign in again.",
                        {"graph_request_id": request_id, "entra_account_re_enabled": enabled_now})
-
-
-def _lift_portal_lock(requester: Requester) -> None:
-    """Reset the requester's lockout counters and record it, as an admin unlock does."""
-    was_locked = lockout.is_locked(requester, datetime.now(UTC))
-    lockout.unlock(requester)
-    signals.requester_unlocked.send("accounts", actor=signals.SYSTEM, target=signals.Target(
-        "requester", str(requester.id), requester.label), reason="unlocked by a workflow",
-        detail={"was_locked": was_locked})
-    db.session.commit()
 
 
 class DisableAccount(WorkflowAction):
