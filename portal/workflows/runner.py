@@ -205,11 +205,11 @@ def _finish(run: ActionRun, status: str, error: str | None, detail: dict, *, err
     label = action_type(run.action).label
     friendly = public or (f"{label} could not be completed. IT has been told." if status == "failed" else f"Done: {label}.")
     timeline(run, f"action_{status}", friendly, dict(detail, error=error))
-    signals.action_finished.send("workflows", actor=signals.SYSTEM, target=signals.Target(
-        "action_run", str(run.id), f"{run.action} for requester {run.target_requester_id}"),
-        outcome="success" if status == "succeeded" else "failure", reason=error,
-        detail={"action": run.action, "ticket": run.ticket_id, "graph_request_id": run.graph_request_id,
-                "mail": run.mail_status, "attempts": run.attempts})
+    signals.action_finished.send("workflows", actor=signals.SYSTEM, target=run_target(run),
+                                 outcome="success" if status == "succeeded" else "failure", reason=error,
+                                 detail={"action": run.action, "ticket": run.ticket_id,
+                                         "graph_request_id": run.graph_request_id, "mail": run.mail_status,
+                                         "attempts": run.attempts})
     ticket = db.session.get(Ticket, run.ticket_id)
     ticket.updated_at = action_clock()
     db.session.commit()
