@@ -54,10 +54,11 @@ class User:
     def id(self) -> str:
         return self.props["id"]
 
-    def set_password(self, password: str, force_change: bool = False) -> None:
+    def set_password(self, password: str, force_change: bool = False, changed_at: float | None = None) -> None:
+        """changed_at lets a seeded user's password date from the account's creation, so seeds are deterministic."""
         self.password_hash = _hash_password(password, self.id)
         self.force_change_password = force_change
-        self.password_changed_at = time.time()
+        self.password_changed_at = time.time() if changed_at is None else changed_at
         self.props["lastPasswordChangeDateTime"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.password_changed_at))
 
     def check_password(self, password: str) -> bool:

@@ -104,7 +104,8 @@ def _add_users(tenant: Tenant, rng: random.Random, count: int) -> None:
                          department=dept, userPrincipalName=f"{nick}@{tenant.domain}", mail=f"{nick}@{tenant.domain}",
                          mailNickname=nick, accountEnabled=True, userType="Member")
         user = User(props=props)
-        user.set_password(DEMO_PASSWORD)
+        created_at = datetime.strptime(props["createdDateTime"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        user.set_password(DEMO_PASSWORD, changed_at=created_at.timestamp())
         if managers and i >= len(demo):
             user.manager_id = rng.choice(managers)
         if i % 50 == 0:

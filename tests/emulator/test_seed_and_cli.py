@@ -13,9 +13,12 @@ from emulator.seed import DEMO_PASSWORD, make_tenant
 from emulator.state import EmulatorState
 
 
-def test_same_seed_same_directory():
-    """Two tenants from one seed have identical ids, names and app credentials; another seed differs."""
-    a, b, c = make_tenant(7, 200), make_tenant(7, 200), make_tenant(8, 200)
+def test_same_seed_same_directory(monkeypatch):
+    """Two tenants from one seed, built at different times, are identical; another seed differs."""
+    a = make_tenant(7, 200)
+    later = time.time() + 3600
+    monkeypatch.setattr(time, "time", lambda: later)
+    b, c = make_tenant(7, 200), make_tenant(8, 200)
     assert a.sorted_ids == b.sorted_ids and a.id == b.id
     assert [a.users[i].props for i in a.sorted_ids] == [b.users[i].props for i in b.sorted_ids]
     assert [x.client_secret for x in a.apps.values()] == [x.client_secret for x in b.apps.values()]
