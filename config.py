@@ -129,6 +129,7 @@ class Config:
         "sync_deactivation_threshold_percent": 10,
         "audit_retention_days": 365,
         "device_history_days": 90,
+        "approval_expiry_hours": 72,
     }
 
 

@@ -47,11 +47,17 @@ ACTIONS = {
     "ticket.created": "A requester raised a ticket (the subject and description are not copied here).",
     "ticket.status_changed": "An admin changed a ticket's status; detail holds old and new.",
     "workflow.saved": "An admin created or changed a workflow; detail lists its steps.",
-    "action.requested": "A workflow queued an App Integration action (reset, unlock, disable) for a requester.",
+    "action.requested": "A workflow, or an admin from a requester's page (with a reason), queued an App Integration "
+                        "action for a requester.",
     "action.finished": "An App Integration action ended; detail holds Graph's request id and the mail outcome.",
     "action.awaiting_approval": "An action stopped to wait for an admin's approval (Unlock of an account disabled in "
                                 "the directory); the requester's portal lock is already lifted.",
     "action.approved": "An admin approved an action that was waiting; it runs again, recording who approved it.",
+    "approval.requested": "A ticket's actions wait for an approval; detail names who may decide (a manager, a named "
+                          "admin or any admin).",
+    "approval.approved": "The approver approved; when nothing else is undecided, the ticket's actions run.",
+    "approval.rejected": "The approver rejected, with a comment; the ticket's waiting actions were cancelled.",
+    "approval.expired": "Nobody decided in time; the ticket's waiting actions were cancelled.",
     "session.started": "A device session began (requester or admin); detail names the device.",
     "session.revoked": "A device session was ended: by its owner, an admin, the device limit, or an account event.",
     "session.expired": "A device session hit its idle timeout or absolute lifetime.",

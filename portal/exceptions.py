@@ -34,6 +34,15 @@ class MappingInvalid(ValidationError):
         self.errors = errors
 
 
+class TargetNotAllowed(ValidationError):
+    """The ticket names a person its service's target rule does not allow the raiser to act on."""
+
+    code = "target_not_allowed"
+
+    def __init__(self, message: str):
+        super().__init__(message, detail={"errors": {"about": message}})
+
+
 class NotFound(PortalError):
     """A thing that does not exist, or that this person may not know exists."""
 

@@ -85,11 +85,13 @@ def check_secret_expiry(app, today: date | None = None) -> int:
 
 
 def run_actions(app) -> int:
-    """Run every due workflow action (reset, unlock, disable)."""
-    from portal.workflows import runner
+    """Expire overdue approvals, email new ones, then run every due workflow action."""
+    from portal.workflows import approval_notices, approvals, runner
 
     with app.app_context():
         try:
+            approvals.expire_due()
+            approval_notices.notify_pending(app.config)
             return runner.run_pending(app.config)
         finally:
             db.session.remove()

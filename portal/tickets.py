@@ -6,13 +6,14 @@ from portal import signals
 from portal.database import contains_text, db
 from portal.exceptions import NotFound, ValidationError
 from portal.models import ActionRun, AuditEvent, Requester, ServiceCategory, Ticket, TicketEvent
-from portal.workflows import engine
+from portal.workflows import engine, targeting
 
-CATALOGUE = (
-    ("Account locked out", "You cannot sign in because your account is locked.", False),
-    ("Reset my password", "You forgot your password or think someone else knows it.", False),
-    ("Leaver: disable account", "Someone has left: disable their account (managers and HR).", True),
-    ("General request", "Anything else IT can help with.", False),
+CATALOGUE = (  # name, description, target rule (portal.workflows.targeting.TARGET_RULES)
+    ("Account locked out", "You cannot sign in because your account is locked.", "self"),
+    ("Reset my password", "You forgot your password or think someone else knows it.", "self"),
+    ("Leaver: disable account", "Someone has left: disable their account. Their manager or IT approves first.",
+     "anyone_approval"),
+    ("General request", "Anything else IT can help with.", "self"),
 )
 STATUSES = ("open", "in_progress", "resolved", "closed")
 OPEN = ("open", "in_progress")
@@ -24,26 +25,40 @@ def seed_catalogue() -> int:
     """Create the default categories that do not exist yet."""
     existing = set(db.session.scalars(sa.select(ServiceCategory.name)))
     added = 0
-    for position, (name, description, asks_for_target) in enumerate(CATALOGUE):
+    for position, (name, description, rule) in enumerate(CATALOGUE):
         if name not in existing:
-            db.session.add(ServiceCategory(name=name, description=description, asks_for_target=asks_for_target,
-                                           position=position))
+            db.session.add(ServiceCategory(name=name, description=description, asks_for_target=rule != "self",
+                                           target_rule=rule, position=position))
             added += 1
     db.session.commit()
     return added
 
 
-def add_service(name: str, description: str, asks_for_target: bool) -> ServiceCategory:
-    """Add a service to the end of the catalogue; its name must be new (case-insensitive)."""
-    name = (name or "").strip()[:120]
+def add_service(name: str, description: str, target_rule: str) -> ServiceCategory:
+    """Add a service to the end of the catalogue; its name must be new (case-insensitive), its target rule known."""
+    name, description = (name or "").strip(), (description or "").strip()
     existing = categories(active_only=False)
-    if not name or any(c.name.lower() == name.lower() for c in existing):
-        raise ValidationError("Give the service a new, unique name.")
-    category = ServiceCategory(name=name, description=(description or "")[:500], asks_for_target=asks_for_target,
-                               position=len(existing))
+    if not name or len(name) > 120 or any(c.name.lower() == name.lower() for c in existing):
+        raise ValidationError("Give the service a new, unique name of at most 120 characters.")
+    if len(description) > 500:
+        raise ValidationError("Keep the description to 500 characters.")
+    if target_rule not in targeting.TARGET_RULES:
+        raise ValidationError("Choose who a ticket for this service may be about.")
+    category = ServiceCategory(name=name, description=description, asks_for_target=target_rule != "self",
+                               target_rule=target_rule, position=len(existing))
     db.session.add(category)
     db.session.commit()
     return category
+
+
+def set_target_rule(category: ServiceCategory, rule: str, actor: signals.Principal) -> None:
+    """Change who a ticket for this service may be about, audited with the old and new rule."""
+    if rule not in targeting.TARGET_RULES:
+        raise ValidationError("Choose who a ticket for this service may be about.")
+    old, category.target_rule, category.asks_for_target = category.target_rule, rule, rule != "self"
+    signals.setting_changed.send("tickets", actor=actor, target=signals.Target("service", str(category.id), category.name),
+                                 detail={"key": "target_rule", "old": old, "new": rule})
+    db.session.commit()
 
 
 def toggle_service(category: ServiceCategory) -> None:
@@ -80,6 +95,9 @@ def create(requester: Requester, category_id: int, subject: str, description: st
     if category is None or not category.is_active:
         raise ValidationError("Choose a service from the list.", detail={"errors": {"category": "Choose a service."}})
     subject_person = find_person(about_email, requester.integration_id) if about_email else None
+    targeting.check_target_rule(category.target_rule, requester, subject_person)
+    if subject_person and subject_person.id == requester.id:
+        subject_person = None
     ticket = Ticket(requester_id=requester.id, category_id=category.id, subject=subject.strip()[:200],
                     description=description.strip()[:10000],
                     subject_requester_id=subject_person.id if subject_person else None)
@@ -155,7 +173,7 @@ def admin_detail(ticket: Ticket) -> dict:
         .order_by(AuditEvent.id)).all()
     return {"runs": runs, "audit_events": events, "requester": db.session.get(Requester, ticket.requester_id),
             "about": db.session.get(Requester, ticket.subject_requester_id) if ticket.subject_requester_id else None,
-            "category": db.session.get(ServiceCategory, ticket.category_id)}
+            "category": db.session.get(ServiceCategory, ticket.category_id) if ticket.category_id else None}
 
 
 def set_status(ticket: Ticket, status: str, actor: signals.Principal) -> None:

@@ -7,6 +7,7 @@ bp = Blueprint("admin", __name__)
 guard_blueprint(bp, "admin")
 
 from portal.admin import (  # noqa: E402,F401  (routes register on import)
+    approvals,
     audit_log,
     catalogue,
     dashboard,

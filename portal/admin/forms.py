@@ -48,6 +48,7 @@ class PolicyForm(FlaskForm):
         "Stop a sync that would deactivate more than (% of active requesters)", validators=[NumberRange(1, 100)])
     audit_retention_days = SmallIntegerField("Keep audit events (days)", validators=[NumberRange(30, 3650)])
     device_history_days = SmallIntegerField("Keep device history (days)", validators=[NumberRange(7, 3650)])
+    approval_expiry_hours = SmallIntegerField("An approval expires after (hours)", validators=[NumberRange(1, 720)])
     submit = SubmitField("Save settings")
 
 
@@ -74,6 +75,15 @@ class SecretForm(FlaskForm):
     client_secret = PasswordField("New client secret value", validators=[DataRequired(), Length(max=1024)])
     secret_expires_on = DateField("New secret expires on", validators=[DataRequired()])
     submit = SubmitField("Check and replace secret")
+
+
+class AccountActionForm(FlaskForm):
+    """An admin's action on one person's Entra account, with the reason the audit log keeps."""
+
+    action = SelectField("Action", choices=[])
+    reason = StringField("Reason", validators=[DataRequired(message="Give a reason."), Length(min=5, max=500)],
+                         description="Kept on the ticket and in the audit log, for admins only.")
+    submit = SubmitField("Run action")
 
 
 class ActionForm(FlaskForm):

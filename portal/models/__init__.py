@@ -7,9 +7,9 @@ from portal.models.requester import Requester
 from portal.models.settings import Lease, Setting
 from portal.models.sync import SyncRun
 from portal.models.ticket import ServiceCategory, Ticket, TicketEvent
-from portal.models.workflow import ActionRun, Workflow, WorkflowStep
+from portal.models.workflow import ActionRun, Approval, Workflow, WorkflowStep
 
 __all__ = [
-    "ActionRun", "Admin", "AuditEvent", "DeviceSession", "FieldMapping", "Integration", "Lease",
+    "ActionRun", "Admin", "Approval", "AuditEvent", "DeviceSession", "FieldMapping", "Integration", "Lease",
     "Requester", "ServiceCategory", "Setting", "SyncRun", "Ticket", "TicketEvent", "Workflow", "WorkflowStep",
 ]

@@ -17,6 +17,8 @@ class ServiceCategory(db.Model):
     name: Mapped[str] = mapped_column(sa.String(120), unique=True)
     description: Mapped[str] = mapped_column(sa.Text, default="")
     asks_for_target: Mapped[bool] = mapped_column(default=False)
+    # Who a ticket of this service may be about: see portal.workflows.targeting.TARGET_RULES.
+    target_rule: Mapped[str] = mapped_column(sa.String(20), default="self", server_default="self")
     is_active: Mapped[bool] = mapped_column(default=True)
     position: Mapped[int] = mapped_column(default=0)
 
@@ -33,6 +35,7 @@ class Ticket(db.Model):
     subject: Mapped[str] = mapped_column(sa.String(200))
     description: Mapped[str] = mapped_column(sa.Text, default="")
     status: Mapped[str] = mapped_column(sa.String(20), default="open", index=True)
+    raised_by_admin_id: Mapped[int | None] = mapped_column(sa.ForeignKey("admins.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -37,6 +37,8 @@ class WorkflowStep(db.Model):
     integration_id: Mapped[int | None] = mapped_column(sa.ForeignKey("integrations.id"))
     action: Mapped[str | None] = mapped_column(sa.String(40))
     target: Mapped[str] = mapped_column(sa.String(20), default="requester")
+    approver: Mapped[str | None] = mapped_column(sa.String(30))  # kind approval: see workflows.approvals.APPROVERS
+    approver_admin_id: Mapped[int | None] = mapped_column(sa.ForeignKey("admins.id"))
 
     workflow: Mapped[Workflow] = relationship(back_populates="steps")
 
@@ -64,3 +66,28 @@ class ActionRun(db.Model):
     detail: Mapped[dict] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Approval(db.Model):
+    """A decision a ticket's actions wait for; runs stay 'blocked' until every approval of the ticket is approved.
+
+    The approver is resolved when the ticket is raised: a requester (a manager), one named admin, and/or any admin.
+    """
+
+    __tablename__ = "approvals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id"), index=True)
+    workflow_step_id: Mapped[int | None] = mapped_column(sa.ForeignKey("workflow_steps.id"))
+    rule: Mapped[str] = mapped_column(sa.String(30))
+    approver_requester_id: Mapped[int | None] = mapped_column(sa.ForeignKey("requesters.id"), index=True)
+    approver_admin_id: Mapped[int | None] = mapped_column(sa.ForeignKey("admins.id"))
+    any_admin: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(sa.String(20), default="pending", index=True)
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(sa.String(255))
+    comment: Mapped[str] = mapped_column(sa.Text, default="")
+    mail_status: Mapped[str | None] = mapped_column(sa.String(20))  # None until the approvers were emailed

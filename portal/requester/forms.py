@@ -13,3 +13,12 @@ class TicketForm(FlaskForm):
     about = EmailField("Person this is about (email)", validators=[Optional(), Email(), Length(max=254)],
                        description="Only for requests about someone else, such as a leaver. Leave empty if it is about you.")
     submit = SubmitField("Raise ticket")
+
+
+class DecisionForm(FlaskForm):
+    """Approve or reject an approval, with a comment (required to reject); a POST, never a link."""
+
+    comment = TextAreaField("Comment", validators=[Length(max=2000)],
+                            description="The person who asked reads it. Required when you reject.")
+    approve = SubmitField("Approve")
+    reject = SubmitField("Reject")

@@ -5,6 +5,7 @@ from flask_login import current_user
 from portal import tickets
 from portal.requester import bp
 from portal.security import requester_required
+from portal.workflows import approval_notices
 
 
 @bp.route("/")
@@ -26,4 +27,5 @@ def healthz():
 @requester_required
 def home():
     """Open tickets and recent activity."""
-    return render_template("requester/home.html", **tickets.requester_home(current_user))
+    return render_template("requester/home.html", **tickets.requester_home(current_user),
+                           approvals=approval_notices.cards_for(current_user))

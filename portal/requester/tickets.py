@@ -5,8 +5,9 @@ from flask_login import current_user
 from portal import jobs, tickets
 from portal.exceptions import ValidationError
 from portal.requester import bp
-from portal.requester.forms import TicketForm
+from portal.requester.forms import DecisionForm, TicketForm
 from portal.security import requester_required
+from portal.workflows import approval_notices, approvals, targeting
 
 
 @bp.route("/tickets/new", methods=["GET", "POST"])
@@ -27,7 +28,8 @@ def new_ticket():
             jobs.kick_actions(current_app._get_current_object())
             flash(f"Ticket #{ticket.id} raised. You can follow it here.", "success")
             return redirect(url_for("requester.ticket", ticket_id=ticket.id))
-    return render_template("requester/new_ticket.html", form=form, categories=choices), (422 if form.errors else 200)
+    return render_template("requester/new_ticket.html", form=form, categories=choices,
+                           rules=targeting.TARGET_RULES), (422 if form.errors else 200)
 
 
 @bp.route("/tickets/<int:ticket_id>")
@@ -35,3 +37,22 @@ def new_ticket():
 def ticket(ticket_id):
     """The ticket and the friendly side of its timeline."""
     return render_template("requester/ticket.html", **tickets.requester_ticket_page(current_user, ticket_id))
+
+
+@bp.route("/approvals/<int:approval_id>", methods=["GET", "POST"])
+@requester_required
+def approval(approval_id):
+    """An approval waiting for me (a manager): what would happen, and the decision as a CSRF-protected POST."""
+    item = approvals.decision_or_404(approval_id, current_user)
+    form = DecisionForm()
+    if form.validate_on_submit():
+        try:
+            approvals.decide(item.id, current_user, bool(form.approve.data), form.comment.data)
+        except ValidationError as exc:
+            form.comment.errors = [exc.message]
+        else:
+            jobs.kick_actions(current_app._get_current_object())
+            flash(f"Ticket #{item.ticket_id}: {item.status}.", "success")
+            return redirect(url_for("requester.home"))
+    return render_template("approval.html", item=approval_notices.card(item), form=form,
+                           back=url_for("requester.home")), (422 if form.errors else 200)

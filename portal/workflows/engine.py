@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from portal import signals
 from portal.database import db
 from portal.models import ActionRun, Integration, Requester, Ticket, TicketEvent, Workflow
+from portal.workflows import approvals
 from portal.workflows.actions import ACTION_TYPES, action_type
 
 TARGETS = {"requester": "The ticket's requester", "ticket_subject": "The person named in the ticket"}
@@ -17,24 +18,27 @@ def matching_workflows(ticket: Ticket) -> list[Workflow]:
 
 
 def plan_actions(ticket: Ticket) -> list[ActionRun]:
-    """Add one ActionRun per App Integration step (not committed: the caller's transaction holds it with the ticket)."""
+    """Add the ticket's approvals and one ActionRun per App Integration step (not committed: the caller's transaction
+    holds them with the ticket); while an approval is undecided the runs are 'blocked', so they cannot start."""
+    flows = matching_workflows(ticket)
+    gated = bool(approvals.plan(ticket, flows))
     runs = []
-    for workflow in matching_workflows(ticket):
+    for workflow in flows:
         for step in workflow.steps:
             if step.kind != "app_integration" or not step.integration_id or step.action not in ACTION_TYPES:
                 continue
             target_id = ticket.subject_requester_id if step.target == "ticket_subject" else ticket.requester_id
             run = ActionRun(ticket_id=ticket.id, workflow_step_id=step.id, integration_id=step.integration_id,
                             target_requester_id=target_id or ticket.requester_id, action=step.action,
-                            detail={"workflow": workflow.name})
+                            detail={"workflow": workflow.name}, status="blocked" if gated else "pending")
             db.session.add(run)
             db.session.flush()
-            _check_target(run)
+            admit_run(run)
             runs.append(run)
     return runs
 
 
-def _check_target(run: ActionRun) -> None:
+def admit_run(run: ActionRun, actor: signals.Principal = signals.SYSTEM) -> None:
     """Queue the run, or fail it at once when the target cannot be acted on through this integration."""
     target = db.session.get(Requester, run.target_requester_id)
     integration = db.session.get(Integration, run.integration_id)
@@ -47,9 +51,11 @@ def _check_target(run: ActionRun) -> None:
     if problem:
         run.status, run.error_code, run.error_message = "failed", "not_applicable", problem
         timeline(run, "action_failed", f"{label} could not start.", {"error": problem})
+    elif run.status == "blocked":
+        timeline(run, "action_blocked", f"{label} will run once it is approved.", {"run": run.id})
     else:
         timeline(run, "action_queued", f"{label} is queued.", {"run": run.id})
-    signals.action_requested.send("workflows", actor=signals.SYSTEM, target=run_target(run),
+    signals.action_requested.send("workflows", actor=actor, target=run_target(run),
                                   outcome="failure" if problem else "success", reason=problem,
                                   detail={"action": run.action, "ticket": run.ticket_id, "requester": run.target_requester_id})
 

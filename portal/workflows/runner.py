@@ -14,6 +14,7 @@ from portal.database import db
 from portal.entra import clients
 from portal.exceptions import ApprovalRequired, EntraError, GraphError, MailError, NotFound
 from portal.models import ActionRun, Integration, Requester, Ticket
+from portal.workflows import approvals, targeting
 from portal.workflows.actions import Outcome, WorkflowAction, action_type
 from portal.workflows.engine import run_target, timeline
 
@@ -75,6 +76,8 @@ def execute_run(run_id: int, config, worker: str) -> None:
     integration = db.session.get(Integration, run.integration_id)
     settings = clients.MicrosoftSettings.from_config(config)
     action = action_type(run.action)
+    if _refused_now(run):
+        return
     try:
         graph = clients.graph_for(integration, settings)
         uncertain = (run.detail or {}).get("uncertain_since")
@@ -88,6 +91,18 @@ def execute_run(run_id: int, config, worker: str) -> None:
     except (GraphError, EntraError) as exc:
         return _failed_attempt(run, exc)
     _succeeded(run, action, outcome, requester, config)
+
+
+def _refused_now(run: ActionRun) -> bool:
+    """Checked again at execution: every approval still approved, and the target still allowed (the manager chain
+    may have changed since the ticket was raised)."""
+    ticket = db.session.get(Ticket, run.ticket_id)
+    problem = None if approvals.all_clear(ticket.id) else "The ticket has an approval that is not approved."
+    problem = problem or targeting.recheck(ticket)
+    if problem:
+        _finish(run, "failed", f"Nothing was changed in Microsoft Entra ID: {problem}", {"error": problem},
+                error_code="target_not_allowed", public=f"{action_type(run.action).label} was not run: {problem}")
+    return bool(problem)
 
 
 def _settle_uncertain(run: ActionRun, action: WorkflowAction, graph, requester, since) -> bool:

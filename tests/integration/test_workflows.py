@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from portal import jobs, signals
 from portal.directory.runs import start_run
-from portal.models import ActionRun, AuditEvent, DeviceSession, Requester, Ticket, TicketEvent
+from portal.models import ActionRun, Approval, AuditEvent, DeviceSession, Requester, Ticket, TicketEvent
 from portal.workflows import admin_service, runner
 from tests import sso
 from tests.conftest import ADMIN_PASSWORD, admin_sign_in, csrf_from
@@ -83,16 +83,23 @@ def test_force_password_reset_end_to_end(app, db, synced, catalogue, person, emu
 
 def test_disable_ends_sessions_and_blocks_sign_in_then_unlock_restores(app, db, synced, catalogue, person, new_user,
                                                                        emulator, login_as, client, admin):
-    """A manager's leaver ticket disables the named person; an unlock ticket restores them once an admin approves."""
+    """A colleague's leaver ticket waits for approval; once an admin approves, the named person is disabled; an
+    admin's Unlock from the person's page restores them."""
     workflow(synced, catalogue, "Leaver: disable account", "disable", target="ticket_subject")
-    workflow(synced, catalogue, "Account locked out", "unlock", target="ticket_subject")
     leaver_device = app.test_client()
     sso.sign_in(leaver_device, synced, person["userPrincipalName"], PASSWORD)
-    manager = new_user()
+    colleague = new_user()
     start_run(synced, "delta", "manual")
     jobs.run_queued_syncs(app)
-    login_as(db.session.scalar(sa.select(Requester).where(Requester.entra_object_id == manager["id"])))
+    login_as(db.session.scalar(sa.select(Requester).where(Requester.entra_object_id == colleague["id"])))
     ticket_id = raise_ticket(client, catalogue, "Leaver: disable account", about=person["mail"])
+    jobs.run_actions(app)
+    assert db.session.scalar(sa.select(ActionRun.status).where(ActionRun.ticket_id == ticket_id)) == "blocked"
+    assert emulator.user(person["id"])["props"]["accountEnabled"] is True  # nothing happens before approval
+    admin_client = app.test_client()
+    assert admin_sign_in(admin_client, admin.email, ADMIN_PASSWORD).status_code == 302
+    decide(admin_client, db.session.scalar(sa.select(Approval.id).where(Approval.ticket_id == ticket_id)), "approve")
+    jobs.run_actions(app)
     state = emulator.user(person["id"])
     assert state["props"]["accountEnabled"] is False and state["sessions_revoked_at"]
     db.session.expire_all()
@@ -102,17 +109,23 @@ def test_disable_ends_sessions_and_blocks_sign_in_then_unlock_restores(app, db, 
     assert 'data-failure="disabled_at_microsoft"' in refused.get_data(as_text=True)
     timeline = client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
     assert "The account is disabled and signed out everywhere." in timeline
-    unlock_ticket = raise_ticket(client, catalogue, "Account locked out", about=person["mail"])
-    parked = db.session.scalar(sa.select(ActionRun).where(ActionRun.ticket_id == unlock_ticket))
-    assert parked.status == "awaiting_approval"  # a ticket never undoes IT's disable on its own
-    assert emulator.user(person["id"])["props"]["accountEnabled"] is False
-    admin_client = app.test_client()
-    assert admin_sign_in(admin_client, admin.email, ADMIN_PASSWORD).status_code == 302
-    waiting = admin_client.get("/admin/").get_data(as_text=True)
-    assert 'id="waiting-actions"' in waiting and f"Ticket #{unlock_ticket}" in waiting  # the dashboard says so first
-    approve(app, admin, unlock_ticket, parked.id)
+    page = admin_client.get(f"/admin/requesters/{person['requester'].id}").get_data(as_text=True)
+    done = admin_client.post(f"/admin/requesters/{person['requester'].id}/actions",
+                             data={"csrf_token": csrf_from(page), "action": "unlock", "reason": "Returned from leave"})
+    assert done.status_code == 302 and "/admin/tickets/" in done.headers["Location"]
+    jobs.run_actions(app)
     assert emulator.user(person["id"])["props"]["accountEnabled"] is True
     assert sso.sign_in(app.test_client(), synced, person["userPrincipalName"], PASSWORD).headers["Location"] == "/home"
+
+
+def decide(admin_client, approval_id, choice, comment=""):
+    """An admin decides an approval on its page, as the buttons do."""
+    page = admin_client.get(f"/admin/approvals/{approval_id}")
+    assert page.status_code == 200, page.status_code
+    done = admin_client.post(f"/admin/approvals/{approval_id}", data={
+        "csrf_token": csrf_from(page.get_data(as_text=True)), choice: "1", "comment": comment})
+    assert done.status_code == 302, done.get_data(as_text=True)[:300]
+    return done
 
 
 def approve(app, admin, ticket_id, run_id):
@@ -279,7 +292,7 @@ def test_ticket_and_actions_are_one_transaction(app, db, synced, catalogue, pers
     from portal.workflows import engine
 
     workflow(synced, catalogue, "Leaver: disable account", "disable")
-    monkeypatch.setattr(engine, "_check_target", lambda run: (_ for _ in ()).throw(RuntimeError("boom")))
+    monkeypatch.setattr(engine, "admit_run", lambda run: (_ for _ in ()).throw(RuntimeError("boom")))
     with pytest.raises(RuntimeError):
         tickets.create(person["requester"], catalogue["Leaver: disable account"].id, "Leaving", "")
     db.session.rollback()

@@ -1,0 +1,231 @@
+"""Approvals that a ticket's actions wait for: who decides, the decision, and expiry.
+
+A ticket's runs stay 'blocked' until every one of its approvals is approved; a rejection or an expiry cancels them.
+Each decision is one conditional UPDATE (status must still be 'pending'), so two deciders, two workers or a crash
+can never decide twice, and the runs are released in the same transaction as the decision.
+"""
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from portal import policy, signals
+from portal.database import db
+from portal.exceptions import Conflict, NotFound, ValidationError
+from portal.models import ActionRun, Admin, Approval, Requester, ServiceCategory, Ticket, TicketEvent, Workflow
+
+APPROVERS = {
+    "target_manager": "The manager of the person the ticket is about",
+    "raiser_manager": "The manager of the person who raised the ticket",
+    "named_admin": "A named IT admin",
+    "any_admin": "Any IT admin",
+}
+SERVICE_RULE = "target_manager_or_admin"  # a service's 'anyone, approval required' rule, for someone else
+MAX_COMMENT = 2000
+
+
+def approval_clock() -> datetime:
+    """One clock for approvals, so tests can move past an expiry."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Decider:
+    """Who an approval waits for: a requester (a manager), one admin, and/or any admin, and why."""
+
+    requester_id: int | None = None
+    admin_id: int | None = None
+    any_admin: bool = False
+    note: str = ""
+
+
+def plan(ticket: Ticket, flows: list[Workflow]) -> list[Approval]:
+    """The approvals a new ticket needs: its service's rule for someone else, then every Approval step."""
+    raiser = db.session.get(Requester, ticket.requester_id)
+    target = db.session.get(Requester, ticket.subject_requester_id) if ticket.subject_requester_id else raiser
+    category = db.session.get(ServiceCategory, ticket.category_id) if ticket.category_id else None
+    wanted = []
+    if category and category.target_rule == "anyone_approval" and target.id != raiser.id:
+        wanted.append((SERVICE_RULE, None, None))
+    wanted += [(step.approver, step.id, step.approver_admin_id) for flow in flows for step in flow.steps
+               if step.kind == "approval" and step.approver in APPROVERS]
+    return [_open(ticket, rule, step_id, _decider(rule, raiser, target, admin_id)) for rule, step_id, admin_id in wanted]
+
+
+def _decider(rule: str, raiser: Requester, target: Requester, admin_id: int | None) -> Decider:
+    """Resolve the rule to people now; a missing or conflicted manager falls back to any admin, and says so."""
+    if rule == "any_admin":
+        return Decider(any_admin=True)
+    if rule == "named_admin":
+        admin = db.session.get(Admin, admin_id) if admin_id else None
+        return (Decider(admin_id=admin.id) if admin and admin.is_enabled else
+                Decider(any_admin=True, note="The named admin no longer exists, so any IT admin may decide."))
+    person = raiser if rule == "raiser_manager" else target
+    manager = db.session.get(Requester, person.manager_id) if person.manager_id else None
+    either = rule == SERVICE_RULE
+    if manager is None or manager.status != "active":
+        return Decider(any_admin=True, note=f"{person.label} has no active manager in the directory, so any IT admin "
+                                            "may decide.")
+    if manager.id == raiser.id:
+        return Decider(any_admin=True, note="Nobody approves their own request, so an IT admin decides.")
+    return Decider(requester_id=manager.id, any_admin=either)
+
+
+def _open(ticket: Ticket, rule: str, step_id: int | None, decider: Decider) -> Approval:
+    now = approval_clock()
+    approval = Approval(ticket_id=ticket.id, workflow_step_id=step_id, rule=rule, status="pending",
+                        approver_requester_id=decider.requester_id, approver_admin_id=decider.admin_id,
+                        any_admin=decider.any_admin, reason=decider.note, requested_at=now, comment="",
+                        expires_at=now + timedelta(hours=policy.get("approval_expiry_hours")))
+    db.session.add(approval)
+    db.session.flush()
+    who = approver_label(approval)
+    _line(approval, "approval_requested", f"Waiting for approval by {who}.", {"rule": rule, "note": decider.note})
+    signals.approval_requested.send("approvals", actor=signals.SYSTEM, target=approval_target(approval),
+                                    detail={"ticket": ticket.id, "rule": rule, "approver": who})
+    return approval
+
+
+def approver_label(approval: Approval) -> str:
+    """Who may decide, in words."""
+    names = []
+    if approval.approver_requester_id:
+        names.append(db.session.get(Requester, approval.approver_requester_id).label)
+    if approval.approver_admin_id:
+        names.append(db.session.get(Admin, approval.approver_admin_id).label)
+    if approval.any_admin:
+        names.append("an IT admin")
+    return " or ".join(names)
+
+
+def may_decide(approval: Approval, user) -> bool:
+    """Only the resolved approver decides: their own requester id, their named admin id, or any admin if allowed."""
+    if user.principal_type == "admin":
+        return approval.any_admin or approval.approver_admin_id == user.id
+    return approval.approver_requester_id == user.id
+
+
+def waiting_for(user) -> list[Approval]:
+    """Pending approvals this person may decide, oldest first."""
+    query = sa.select(Approval).where(Approval.status == "pending").order_by(Approval.id)
+    if user.principal_type == "admin":
+        query = query.where(sa.or_(Approval.any_admin.is_(True), Approval.approver_admin_id == user.id))
+    else:
+        query = query.where(Approval.approver_requester_id == user.id)
+    return list(db.session.scalars(query.limit(200)))
+
+
+def decision_or_404(approval_id: int, user) -> Approval:
+    """An approval this person may decide (pending or decided); anyone else's is 'not found' (no IDOR)."""
+    approval = db.session.get(Approval, approval_id)
+    if approval is None or not may_decide(approval, user):
+        raise NotFound("There is no such approval waiting for you.")
+    return approval
+
+
+def decide(approval_id: int, user, approve: bool, comment: str) -> Approval:
+    """Approve or reject, once: the decision and the release or cancellation of the runs commit together."""
+    approval = decision_or_404(approval_id, user)
+    comment = (comment or "").strip()
+    if len(comment) > MAX_COMMENT:
+        raise ValidationError(f"Keep the comment under {MAX_COMMENT} characters.")
+    if not approve and not comment:
+        raise ValidationError("Say why you reject it: the person who asked will read your comment.")
+    if approval.status == "pending" and approval.expires_at <= approval_clock():
+        expire(approval)
+        db.session.commit()
+    status = "approved" if approve else "rejected"
+    if not _claim(approval, status, signals.Principal.of(user).label, comment):
+        db.session.rollback()
+        raise Conflict(f"This approval is already {db.session.get(Approval, approval_id).status}; nothing changed.")
+    _after_decision(approval, signals.Principal.of(user), comment)
+    db.session.commit()
+    return approval
+
+
+def _claim(approval: Approval, status: str, by: str | None, comment: str) -> bool:
+    """The conditional UPDATE that makes a decision happen exactly once."""
+    done = db.session.execute(sa.update(Approval).where(Approval.id == approval.id, Approval.status == "pending")
+                              .values(status=status, decided_at=approval_clock(), decided_by=by, comment=comment))
+    db.session.refresh(approval)
+    return done.rowcount == 1
+
+
+def _after_decision(approval: Approval, actor: signals.Principal, comment: str) -> None:
+    said = f" ({comment})" if comment else ""
+    if approval.status == "approved":
+        _line(approval, "approval_approved", f"Approved by {actor.label}{said}.", {"by": actor.label}, actor)
+        signals.approval_approved.send("approvals", actor=actor, target=approval_target(approval),
+                                       detail={"ticket": approval.ticket_id})
+        _release_if_clear(approval.ticket_id, actor)
+    else:
+        _line(approval, "approval_rejected", f"Rejected by {actor.label}{said}. Nothing was changed.",
+              {"by": actor.label}, actor)
+        signals.approval_rejected.send("approvals", actor=actor, target=approval_target(approval),
+                                       reason=comment, detail={"ticket": approval.ticket_id})
+        _cancel_ticket(approval.ticket_id, f"Rejected by {actor.label}.")
+
+
+def _release_if_clear(ticket_id: int, actor: signals.Principal) -> None:
+    """When no approval of the ticket is left undecided, its blocked runs become due now; an admin's final approval
+    also counts as the admin approval an Unlock needs to turn a disabled account back on (a manager's does not)."""
+    if not all_clear(ticket_id):
+        return
+    for run in db.session.scalars(sa.select(ActionRun).where(ActionRun.ticket_id == ticket_id,
+                                                             ActionRun.status == "blocked")):
+        run.status, run.next_attempt_at = "pending", approval_clock()
+        if actor.type == "admin":
+            run.detail = dict(run.detail or {}, approved_by=actor.label)
+
+
+def _cancel_ticket(ticket_id: int, why: str) -> None:
+    """A rejection or expiry: other approvals and every blocked run are cancelled, and the ticket closes."""
+    db.session.execute(sa.update(Approval).where(Approval.ticket_id == ticket_id, Approval.status == "pending")
+                       .values(status="cancelled", decided_at=approval_clock()))
+    db.session.execute(sa.update(ActionRun).where(ActionRun.ticket_id == ticket_id, ActionRun.status == "blocked")
+                       .values(status="cancelled", finished_at=approval_clock(), error_message=why))
+    ticket = db.session.get(Ticket, ticket_id)
+    if ticket.status != "closed":
+        old, ticket.status = ticket.status, "closed"
+        signals.ticket_status_changed.send("approvals", actor=signals.SYSTEM,
+                                           target=signals.Target("ticket", str(ticket_id), f"#{ticket_id}"),
+                                           detail={"old": old, "new": "closed", "why": why})
+
+
+def expire(approval: Approval) -> bool:
+    """Expire one overdue approval (not committed); False if someone decided it first."""
+    if not _claim(approval, "expired", None, ""):
+        return False
+    _line(approval, "approval_expired", "Nobody decided in time, so the request expired. Nothing was changed.", {})
+    signals.approval_expired.send("approvals", actor=signals.SCHEDULER, target=approval_target(approval),
+                                  detail={"ticket": approval.ticket_id})
+    _cancel_ticket(approval.ticket_id, "The approval expired.")
+    return True
+
+
+def expire_due() -> int:
+    """The scheduler's sweep: expire every overdue pending approval, one transaction each."""
+    due = db.session.scalars(sa.select(Approval.id).where(Approval.status == "pending",
+                                                          Approval.expires_at <= approval_clock())).all()
+    count = 0
+    for approval_id in due:
+        count += expire(db.session.get(Approval, approval_id))
+        db.session.commit()
+    return count
+
+
+def all_clear(ticket_id: int) -> bool:
+    """The runner's last check: true when no approval of the ticket is anything but approved."""
+    return not db.session.scalar(sa.select(sa.func.count()).select_from(Approval).where(
+        Approval.ticket_id == ticket_id, Approval.status != "approved"))
+
+
+def _line(approval: Approval, kind: str, public: str, detail: dict, actor: signals.Principal = signals.SYSTEM) -> None:
+    db.session.add(TicketEvent(ticket_id=approval.ticket_id, kind=kind, actor_type=actor.type,
+                               actor_label=actor.label if actor.type != "system" else "Approval",
+                               public_message=public, detail=dict(detail, approval=approval.id)))
+
+
+def approval_target(approval: Approval) -> signals.Target:
+    """How an approval is named in the audit log."""
+    return signals.Target("approval", str(approval.id), f"approval for ticket #{approval.ticket_id}")
