@@ -9,6 +9,7 @@ from portal.exceptions import ValidationError
 from portal.models import Workflow
 from portal.workflows import admin_service
 from portal.workflows.actions import ACTION_TYPES
+from portal.workflows.approvals import APPROVERS
 from portal.workflows.engine import TARGETS
 
 STEP_ROWS = 3
@@ -17,7 +18,8 @@ STEP_ROWS = 3
 @bp.route("/workflows")
 def workflows():
     """Every workflow with its steps."""
-    return render_template("admin/workflows.html", **admin_service.workflow_overview(), actions=ACTION_TYPES)
+    return render_template("admin/workflows.html", **admin_service.workflow_overview(), actions=ACTION_TYPES,
+                           approvers=APPROVERS)
 
 
 @bp.route("/workflows/new", methods=["GET", "POST"])
@@ -30,8 +32,9 @@ def workflow_edit(workflow_id=None):
         steps = [{"integration_id": request.form.get(f"step_{i}_integration"), "action": request.form.get(f"step_{i}_action"),
                   "target": request.form.get(f"step_{i}_target")} for i in range(STEP_ROWS)]
         try:
+            gate = {"approver": request.form.get("approval_approver"), "admin_id": request.form.get("approval_admin")}
             saved = admin_service.save(item, request.form.get("name", ""), request.form.getlist("categories"),
-                                       request.form.get("enabled") == "on", steps, actor=actor())
+                                       request.form.get("enabled") == "on", steps, actor=actor(), approval=gate)
         except ValidationError as exc:
             errors = exc.detail.get("errors", {})
         else:
@@ -39,4 +42,5 @@ def workflow_edit(workflow_id=None):
             return redirect(url_for("admin.workflows"))
     return render_template("admin/workflow_edit.html", item=item, errors=errors, form=form,
                            **admin_service.editor_choices(), actions=ACTION_TYPES, targets=TARGETS, rows=STEP_ROWS,
+                           approvers=APPROVERS,
                            posted=request.form), (422 if errors else 200)

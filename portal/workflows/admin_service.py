@@ -4,9 +4,10 @@ import sqlalchemy as sa
 from portal import integrations, signals, tickets
 from portal.database import db
 from portal.exceptions import ValidationError
-from portal.models import Integration, Workflow, WorkflowStep
+from portal.models import Admin, Integration, Workflow, WorkflowStep
 from portal.models._types import MAX_ID
 from portal.workflows.actions import ACTION_TYPES
+from portal.workflows.approvals import APPROVERS
 from portal.workflows.engine import TARGETS
 
 
@@ -14,7 +15,12 @@ def workflow_overview() -> dict:
     """The Workflows page: every workflow by name, category names and integrations by id."""
     return {"items": db.session.scalars(sa.select(Workflow).order_by(Workflow.name)).all(),
             "names": {c.id: c.name for c in tickets.categories(active_only=False)},
-            "integrations": {i.id: i for i in integrations.all_integrations()}}
+            "integrations": {i.id: i for i in integrations.all_integrations()},
+            "admins": {a.id: a for a in _admins()}}
+
+
+def _admins() -> list[Admin]:
+    return list(db.session.scalars(sa.select(Admin).where(Admin.is_enabled.is_(True)).order_by(Admin.display_name)))
 
 
 def editor_choices() -> dict:
@@ -22,12 +28,14 @@ def editor_choices() -> dict:
     verified = [i for i in integrations.all_integrations() if i.status == "verified"]
     allowed = {i.id: {key: not action.missing_permissions(i.granted_permissions) for key, action in ACTION_TYPES.items()}
                for i in verified}
-    return {"verified": verified, "allowed": allowed, "categories": tickets.categories(active_only=False)}
+    return {"verified": verified, "allowed": allowed, "categories": tickets.categories(active_only=False),
+            "admins": _admins()}
 
 
 def save(workflow: Workflow | None, name: str, category_ids: list, enabled: bool, steps: list[dict],
-         *, actor: signals.Principal) -> Workflow:
-    """Create or update a workflow with its ordered App Integration steps (all or nothing)."""
+         *, actor: signals.Principal, approval: dict | None = None) -> Workflow:
+    """Create or update a workflow: an optional Approval step first, then its ordered App Integration steps (all
+    or nothing)."""
     name = (name or "").strip()
     errors = {}
     if not 1 <= len(name) <= 120:
@@ -43,22 +51,40 @@ def save(workflow: Workflow | None, name: str, category_ids: list, enabled: bool
             clean_steps.append(step)
     if not clean_steps and "name" not in errors and not errors:
         errors["step_0"] = "Add at least one App Integration step."
+    gate, problem = _approval_step(approval or {})
+    if problem:
+        errors["approval"] = problem
     if errors:
         raise ValidationError("The workflow needs attention.", detail={"errors": errors})
     workflow = workflow or Workflow()
     categories = sorted({i for i in (as_id(c) for c in category_ids) if i})
     workflow.name, workflow.category_ids, workflow.is_enabled = name, categories, enabled
-    workflow.steps = [WorkflowStep(position=i, kind="app_integration", integration_id=as_id(s["integration_id"]),
-                                   action=s["action"], target=s.get("target") or "requester")
-                      for i, s in enumerate(clean_steps)]
+    workflow.steps = gate + [WorkflowStep(position=i, kind="app_integration", integration_id=as_id(s["integration_id"]),
+                                          action=s["action"], target=s.get("target") or "requester")
+                             for i, s in enumerate(clean_steps, start=len(gate))]
     db.session.add(workflow)
     db.session.flush()
     signals.workflow_saved.send("workflows", actor=actor, target=signals.Target("workflow", str(workflow.id), name),
-                                detail={"steps": [{"integration": s.integration_id, "action": s.action, "target": s.target}
-                                                  for s in workflow.steps], "categories": workflow.category_ids,
+                                detail={"steps": [{"kind": s.kind, "integration": s.integration_id, "action": s.action,
+                                                   "target": s.target, "approver": s.approver} for s in workflow.steps],
+                                        "categories": workflow.category_ids,
                                         "enabled": enabled})
     db.session.commit()
     return workflow
+
+
+def _approval_step(approval: dict) -> tuple[list[WorkflowStep], str | None]:
+    """The optional Approval step (always placed first, so no action can run before it), or what is wrong."""
+    approver = approval.get("approver") or ""
+    if not approver:
+        return [], None
+    if approver not in APPROVERS:
+        return [], "Choose who approves, or no approval step."
+    admin_id = as_id(approval.get("admin_id")) if approver == "named_admin" else None
+    admin = db.session.get(Admin, admin_id) if admin_id else None
+    if approver == "named_admin" and (admin is None or not admin.is_enabled):
+        return [], "Choose the admin who approves."
+    return [WorkflowStep(position=0, kind="approval", approver=approver, approver_admin_id=admin_id)], None
 
 
 def as_id(value) -> int | None:
@@ -77,7 +103,7 @@ def _check_step(step: dict) -> str | None:
         return "Choose an installed, verified Entra ID integration."
     action = ACTION_TYPES.get(step.get("action"))
     if action is None:
-        return "Choose one of the three actions."
+        return "Choose one of the actions."
     if (step.get("target") or "requester") not in TARGETS:
         return "Choose who the action applies to."
     missing = action.missing_permissions(integration.granted_permissions)
