@@ -5,8 +5,8 @@ import sqlalchemy as sa
 from portal import signals
 from portal.database import contains_text, db
 from portal.exceptions import NotFound, ValidationError
-from portal.models import ActionRun, AuditEvent, Requester, ServiceCategory, Ticket, TicketEvent
-from portal.workflows import engine, targeting
+from portal.models import ActionRun, Admin, Approval, AuditEvent, Requester, ServiceCategory, Ticket, TicketEvent
+from portal.workflows import approvals, engine, targeting
 
 CATALOGUE = (  # name, description, target rule (portal.workflows.targeting.TARGET_RULES)
     ("Account locked out", "You cannot sign in because your account is locked.", "self"),
@@ -164,16 +164,22 @@ def admin_listing(status: str | None, category_id: int | None, text: str | None,
     return {"page": found, "people": people, "categories": categories(active_only=False)}
 
 
-def admin_detail(ticket: Ticket) -> dict:
-    """What the admin ticket page shows besides the ticket: its runs, their audit events and the people involved."""
+def admin_detail(ticket: Ticket, viewer=None) -> dict:
+    """What the admin ticket page shows besides the ticket: its runs and approvals, their audit events and the people
+    involved."""
     runs = db.session.scalars(sa.select(ActionRun).where(ActionRun.ticket_id == ticket.id).order_by(ActionRun.id)).all()
-    events = db.session.scalars(sa.select(AuditEvent).where(
-        sa.or_(sa.and_(AuditEvent.target_type == "ticket", AuditEvent.target_id == str(ticket.id)),
-               sa.and_(AuditEvent.target_type == "action_run", AuditEvent.target_id.in_([str(r.id) for r in runs]))))
+    gates = db.session.scalars(sa.select(Approval).where(Approval.ticket_id == ticket.id).order_by(Approval.id)).all()
+    targets = [("ticket", [str(ticket.id)]), ("action_run", [str(r.id) for r in runs]),
+               ("approval", [str(a.id) for a in gates])]
+    events = db.session.scalars(sa.select(AuditEvent).where(sa.or_(*(
+        sa.and_(AuditEvent.target_type == kind, AuditEvent.target_id.in_(ids)) for kind, ids in targets if ids)))
         .order_by(AuditEvent.id)).all()
     return {"runs": runs, "audit_events": events, "requester": db.session.get(Requester, ticket.requester_id),
             "about": db.session.get(Requester, ticket.subject_requester_id) if ticket.subject_requester_id else None,
-            "category": db.session.get(ServiceCategory, ticket.category_id) if ticket.category_id else None}
+            "category": db.session.get(ServiceCategory, ticket.category_id) if ticket.category_id else None,
+            "approvals": [(a, approvals.approver_label(a), bool(viewer) and approvals.may_decide(a, viewer))
+                          for a in gates],
+            "raised_by": db.session.get(Admin, ticket.raised_by_admin_id) if ticket.raised_by_admin_id else None}
 
 
 def set_status(ticket: Ticket, status: str, actor: signals.Principal) -> None:

@@ -1,5 +1,6 @@
 """Admin tickets: filter all tickets, see the full timeline with action detail, change status, retry a run."""
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from portal import jobs, tickets
 from portal.admin import bp
@@ -27,7 +28,7 @@ def ticket_detail(ticket_id):
         tickets.set_status(item, request.form.get("status", ""), actor())
         flash("Status updated.", "success")
         return redirect(url_for("admin.ticket_detail", ticket_id=item.id))
-    return render_template("admin/ticket.html", ticket=item, **tickets.admin_detail(item), actions=ACTION_TYPES,
+    return render_template("admin/ticket.html", ticket=item, **tickets.admin_detail(item, current_user), actions=ACTION_TYPES,
                            statuses=tickets.STATUSES, form=ActionForm())
 
 

@@ -49,7 +49,14 @@ def plan(ticket: Ticket, flows: list[Workflow]) -> list[Approval]:
         wanted.append((SERVICE_RULE, None, None))
     wanted += [(step.approver, step.id, step.approver_admin_id) for flow in flows for step in flow.steps
                if step.kind == "approval" and step.approver in APPROVERS]
-    return [_open(ticket, rule, step_id, _decider(rule, raiser, target, admin_id)) for rule, step_id, admin_id in wanted]
+    opened, seen = [], set()
+    for rule, step_id, admin_id in wanted:
+        decider = _decider(rule, raiser, target, admin_id)
+        key = (decider.requester_id, decider.admin_id, decider.any_admin)
+        if key not in seen:  # the same people are never asked twice for one ticket
+            seen.add(key)
+            opened.append(_open(ticket, rule, step_id, decider))
+    return opened
 
 
 def _decider(rule: str, raiser: Requester, target: Requester, admin_id: int | None) -> Decider:

@@ -53,24 +53,48 @@ def test_locked_out_ticket_shows_the_unlock_on_the_timeline(portal_server, page,
     page.screenshot(path=str(shots_dir / "ticket-timeline.png"), full_page=True)
 
 
-def test_leaver_ticket_ends_the_session_and_blocks_sign_in(portal_server, browser, page, app, synced, catalogue,
-                                                            new_user, emulator, shots_dir):
-    """Journey 6: a manager's leaver ticket disables the leaver, whose open session ends and sign-in is refused."""
+def _context_page(browser):
     from tests.browser.conftest import AXE
 
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    context.add_init_script(path=str(AXE))
+    return context, context.new_page()
+
+
+def test_leaver_ticket_waits_for_the_manager_then_disables(portal_server, browser, page, app, synced, catalogue,
+                                                           new_user, emulator, shots_dir):
+    """Journey 6: an analyst's leaver ticket for a colleague does nothing until the colleague's manager approves it
+    from their home page; then the leaver's session ends and Microsoft refuses their sign-in."""
     _workflow(synced, catalogue, "Leaver: disable account", "disable", target="ticket_subject")
-    leaver, manager = new_user(), new_user()
+    manager = new_user(givenName="Morgan", displayName="Morgan Manager")
+    leaver, analyst = new_user(managerId=manager["id"]), new_user()
     _sync(app, synced)
-    leaver_context = browser.new_context()
-    leaver_context.add_init_script(path=str(AXE))
-    leaver_page = leaver_context.new_page()
+    leaver_context, leaver_page = _context_page(browser)
+    manager_context, manager_page = _context_page(browser)
     try:
         microsoft_sign_in(leaver_page, portal_server, leaver["userPrincipalName"], "Start-Password-1")
         leaver_page.wait_for_url(portal_server + "/home")
-        microsoft_sign_in(page, portal_server, manager["userPrincipalName"], "Start-Password-1")
+        microsoft_sign_in(page, portal_server, analyst["userPrincipalName"], "Start-Password-1")
         page.wait_for_url(portal_server + "/home")
         _raise(page, "Leaver: disable account", "Leaver today", about=leaver["mail"])
+        expect(page.locator("#timeline")).to_contain_text("Waiting for approval by Morgan Manager or an IT admin.")
+        assert emulator.user(leaver["id"])["props"]["accountEnabled"] is True  # nothing happened yet
+        page.screenshot(path=str(shots_dir / "leaver-waiting.png"), full_page=True)
+        microsoft_sign_in(manager_page, portal_server, manager["userPrincipalName"], "Start-Password-1")
+        manager_page.wait_for_url(portal_server + "/home")
+        expect(manager_page.locator("#approvals-for-me")).to_contain_text("Leaver: disable account for")
+        manager_page.screenshot(path=str(shots_dir / "manager-home-approval.png"), full_page=True)
+        manager_page.locator("#approvals-for-me a").first.click()
+        expect(manager_page.locator("#approval-target")).to_contain_text(leaver["displayName"])
+        manager_page.get_by_label("Comment").fill("Last day was Friday.")
+        assert_accessible(manager_page)
+        manager_page.screenshot(path=str(shots_dir / "approval-page.png"), full_page=True)
+        manager_page.get_by_role("button", name="Approve").click()
+        expect(manager_page.get_by_role("alert").or_(manager_page.locator(".alert"))).to_contain_text("approved")
+        assert emulator.user(leaver["id"])["props"]["accountEnabled"] is False
+        page.reload()
         expect(page.locator("#timeline")).to_contain_text("The account is disabled and signed out everywhere.")
+        expect(page.locator("#timeline")).to_contain_text("Approved by Morgan Manager (Last day was Friday.)")
         leaver_page.reload()
         expect(leaver_page.locator("#signin-reason")).to_be_visible()
         leaver_page.get_by_role("button", name="Sign in with Microsoft").click()
@@ -82,6 +106,7 @@ def test_leaver_ticket_ends_the_session_and_blocks_sign_in(portal_server, browse
         leaver_page.screenshot(path=str(shots_dir / "leaver-refused.png"))
     finally:
         leaver_context.close()
+        manager_context.close()
 
 
 def test_password_reset_mail_and_forced_change(portal_server, page, app, synced, catalogue, new_user, emulator,

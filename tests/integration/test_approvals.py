@@ -291,3 +291,19 @@ def test_an_admins_approval_also_re_enables_but_a_managers_does_not(app, db, org
                    signals.Principal.of(admin))
     jobs.run_actions(app)
     assert enabled(emulator, org["member"]) is True
+
+
+def test_the_same_people_are_asked_once(app, db, org, synced, catalogue, admin):
+    """The leaver service's own rule and a workflow's 'any admin' step resolve to different deciders (the manager
+    or an admin, versus admins only): two approvals; a second identical step adds none."""
+    admin_service.save(None, "Leavers", [catalogue["Leaver: disable account"].id], True,
+                       [{"integration_id": synced.id, "action": "disable", "target": "ticket_subject"}],
+                       actor=signals.SYSTEM, approval={"approver": "any_admin"})
+    admin_service.save(None, "Leavers again", [catalogue["Leaver: disable account"].id], True,
+                       [{"integration_id": synced.id, "action": "disable", "target": "ticket_subject"}],
+                       actor=signals.SYSTEM, approval={"approver": "any_admin"})
+    number = ticket_id(raise_about(as_person(app, org["member"]["requester"]), catalogue, "Leaver: disable account",
+                                   org["peer"]["mail"]))
+    gates = db.session.scalars(sa.select(Approval).where(Approval.ticket_id == number).order_by(Approval.id)).all()
+    assert [(g.rule, g.approver_requester_id, g.any_admin) for g in gates] == [
+        ("target_manager_or_admin", org["boss"]["requester"].id, True), ("any_admin", None, True)]

@@ -15,7 +15,8 @@ from portal import audit, jobs
 from portal.devices import registry
 from portal.directory.field_mapping import default_mapping
 from portal.directory.runs import start_run
-from portal.models import ActionRun, AuditEvent, Integration, Requester, SyncRun, Ticket
+from portal.models import ActionRun, Approval, AuditEvent, Integration, Requester, SyncRun, Ticket
+from portal.workflows import approvals
 from tests import sso
 from tests.conftest import ADMIN_PASSWORD, admin_sign_in, csrf_from, point_at
 
@@ -92,7 +93,7 @@ def test_every_action_comes_from_its_real_trigger(app, db, client, admin, emulat
     held = db.session.scalar(sa.select(SyncRun).where(SyncRun.status == "awaiting_confirmation"))
     with day.expect("sync.deactivation_confirmed"):
         post(client, f"/admin/sync/runs/{held.id}/confirm", page=f"/admin/sync/runs/{held.id}")
-    person, blocked = new_user(), victims[0]
+    person, blocked, colleague = new_user(), victims[0], new_user()
     start_run(integration, "delta", "manual")
     jobs.run_queued_syncs(app)
     requester_client = app.test_client()
@@ -119,6 +120,25 @@ def test_every_action_comes_from_its_real_trigger(app, db, client, admin, emulat
         post(client, f"/admin/tickets/{parked.ticket_id}/runs/{parked.id}/approve", page=f"/admin/tickets/{parked.ticket_id}")
     with day.expect("ticket.status_changed"):
         post(client, f"/admin/tickets/{ticket.id}", {"status": "resolved"})
+    leaver = next(c for c in ticket_service.categories() if c.name == "Leaver: disable account")
+    post(client, "/admin/workflows/new", {"name": "Leavers", "categories": str(leaver.id), "enabled": "on",
+                                          "approval_approver": "any_admin", "step_0_integration": integration.id,
+                                          "step_0_action": "disable", "step_0_target": "ticket_subject"})
+    for verdict, comment, action in (("reject", "Not a leaver", "approval.rejected"), ("approve", "", "approval.approved")):
+        with day.expect("approval.requested"):
+            post(requester_client, "/tickets/new", {"category": leaver.id, "subject": "Leaver", "description": "",
+                                                    "about": colleague["mail"]}, page="/tickets/new")
+        waiting = db.session.scalar(sa.select(Approval).where(Approval.status == "pending"))
+        with day.expect(action):
+            post(client, f"/admin/approvals/{waiting.id}", {verdict: "1", "comment": comment},
+                 page=f"/admin/approvals/{waiting.id}")
+    with day.expect("approval.expired"):
+        post(requester_client, "/tickets/new", {"category": leaver.id, "subject": "Leaver", "description": "",
+                                                "about": colleague["mail"]}, page="/tickets/new")
+        later = approvals.approval_clock() + timedelta(days=4)
+        monkeypatch.setattr(approvals, "approval_clock", lambda: later)
+        jobs.run_actions(app)
+        monkeypatch.undo()
     emulator.update_user(blocked["id"], accountEnabled=True)
     with day.expect("requester.sign_in_failed", "requester.locked_out"):
         for _ in range(5):
