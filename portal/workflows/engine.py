@@ -57,7 +57,8 @@ def admit_run(run: ActionRun, actor: signals.Principal = signals.SYSTEM) -> None
         timeline(run, "action_queued", f"{label} is queued.", {"run": run.id})
     signals.action_requested.send("workflows", actor=actor, target=run_target(run),
                                   outcome="failure" if problem else "success", reason=problem,
-                                  detail={"action": run.action, "ticket": run.ticket_id, "requester": run.target_requester_id})
+                                  detail={"action": run.action, "ticket": run.ticket_id, "requester": run.target_requester_id,
+                                          "why": (run.detail or {}).get("reason")})
 
 
 def timeline(run: ActionRun, kind: str, public: str, detail: dict, visible: bool = True) -> None:

@@ -126,3 +126,45 @@ def test_password_reset_mail_and_forced_change(portal_server, page, app, synced,
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(portal_server + "/home")
     expect(page.locator("main")).to_contain_text("Your password was reset")
+
+
+def test_admin_approves_from_the_dashboard_and_acts_from_a_requester_page(portal_server, page, app, db, synced,
+                                                                          catalogue, new_user, emulator, admin,
+                                                                          shots_dir):
+    """An admin sees the waiting approval on the dashboard, decides it on its page, then disables another person
+    from their requester page with a reason; both show on the tickets and in Entra."""
+    import sqlalchemy as sa
+
+    from portal import tickets
+    from portal.models import Requester
+    from tests.conftest import ADMIN_PASSWORD
+
+    _workflow(synced, catalogue, "Leaver: disable account", "disable", target="ticket_subject")
+    raiser, leaver, other = new_user(), new_user(displayName="Lee Leaver"), new_user(displayName="Olu Other")
+    _sync(app, synced)
+    people = {p.entra_object_id: p for p in db.session.scalars(sa.select(Requester))}
+    tickets.create(people[raiser["id"]], catalogue["Leaver: disable account"].id, "Lee left", "Last day Friday",
+                   leaver["mail"])
+    page.goto(portal_server + "/admin/login")
+    page.get_by_label("Email address").fill(admin.email)
+    page.get_by_label("Password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#approvals-waiting")).to_contain_text("1 approval waits for you.")
+    page.get_by_role("link", name="Open approvals").click()
+    expect(page.get_by_role("heading", name="Waiting for you")).to_be_visible()
+    assert_accessible(page)
+    page.screenshot(path=str(shots_dir / "admin-approvals.png"), full_page=True)
+    page.get_by_role("link", name="Decide").first.click()
+    page.get_by_label("Comment").fill("HR confirmed.")
+    page.get_by_role("button", name="Approve").click()
+    expect(page.locator(".alert").first).to_contain_text("approved")
+    assert emulator.user(leaver["id"])["props"]["accountEnabled"] is False
+    page.goto(portal_server + f"/admin/requesters/{people[other['id']].id}")
+    page.get_by_label("Action", exact=True).select_option(label="Disable (Lock) User Account")
+    page.get_by_label("Reason").fill("Laptop reported stolen")
+    assert_accessible(page)
+    page.screenshot(path=str(shots_dir / "admin-account-actions.png"), full_page=True)
+    page.get_by_role("button", name="Run action").click()
+    expect(page.locator("#timeline")).to_contain_text("Laptop reported stolen")
+    page.screenshot(path=str(shots_dir / "admin-action-ticket.png"), full_page=True)
+    assert emulator.user(other["id"])["props"]["accountEnabled"] is False

@@ -268,6 +268,7 @@ def test_admin_acts_from_the_requester_page_with_a_reason_after_step_up(app, db,
     assert ticket.raised_by_admin_id == admin.id and ticket.requester_id == person.id
     requested = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "action.requested"))
     assert requested.actor_type == "admin" and requested.actor_id == str(admin.id)
+    assert requested.detail["why"] == "Leaving today"
     detail = browser.get(done.headers["Location"]).get_data(as_text=True)
     assert "Leaving today" in detail
 
