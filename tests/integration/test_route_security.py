@@ -22,7 +22,8 @@ STATE_CHANGING = {
     "admin.unlock_requester": "admin", "admin.revoke_session": "admin", "admin.revoke_all": "admin",
     "admin.settings": "admin", "admin.mail_template": "admin", "admin.confirm_run": "admin",
     "admin.ticket_detail": "admin", "admin.retry_run": "admin", "admin.workflow_edit": "admin", "admin.step_up": "admin",
-    "admin.approve_run": "admin",
+    "admin.approve_run": "admin", "admin.decide_approval": "admin", "admin.requester_action": "admin",
+    "admin.category_rule": "admin", "requester.approval": "requester",
     "auth.callback_post": "anyone", "auth.start": "anyone", "auth.logout": "signed in",
     "requester.sign_out_device": "requester", "requester.sign_out_others": "requester", "requester.new_ticket": "requester",
 }
@@ -31,7 +32,8 @@ STATE_CHANGING = {
 CSRF_EXEMPT = {"auth.callback_post"}
 PUBLIC_GET = {"requester.index", "admin.login", "auth.login", "auth.signed_out", "auth.callback", "requester.healthz",
               "static"}
-REQUESTER_GET = {"requester.home", "requester.devices", "requester.profile", "requester.ticket", "requester.new_ticket"}
+REQUESTER_GET = {"requester.home", "requester.devices", "requester.profile", "requester.ticket", "requester.new_ticket",
+                 "requester.approval"}
 
 
 def routes(app, method):
