@@ -130,6 +130,11 @@ class Config:
         "audit_retention_days": 365,
         "device_history_days": 90,
         "approval_expiry_hours": 72,
+        "microsoft_lockout_mode": "count",
+        "microsoft_lockout_threshold": 5,
+        "microsoft_lockout_window_minutes": 15,
+        "microsoft_lockout_seconds": 60,
+        "sign_in_history_days": 90,
     }
 
 

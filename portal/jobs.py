@@ -13,6 +13,7 @@ from portal import integrations, policy, signals
 from portal.database import db
 from portal.directory.runs import fail_interrupted_runs, start_run
 from portal.directory.sync import SyncSettings, build_sync_engine
+from portal.entra import clients
 from portal.exceptions import Conflict
 from portal.models import AuditEvent, Integration, SyncRun
 
@@ -113,6 +114,23 @@ def _safe(job):
         except Exception:
             log.exception("background job %s failed", job.__name__)
     return wrapper
+
+
+def import_sign_ins(app, now: datetime | None = None) -> dict:
+    """Import every verified integration's new sign-ins from Entra and apply the lockout policy; drop old ones."""
+    from portal import sign_in_history
+
+    results = {}
+    with app.app_context():
+        try:
+            settings = clients.MicrosoftSettings.from_config(app.config)
+            for integration in db.session.scalars(sa.select(Integration).where(Integration.status == "verified")).all():
+                results[integration.id] = sign_in_history.import_for(integration, settings, now)
+            days = policy.get("sign_in_history_days")
+            sign_in_history.purge_older_than((now or datetime.now(UTC)) - timedelta(days=days))
+        finally:
+            db.session.remove()
+    return results
 
 
 def clean_up_sessions(app) -> tuple[int, int]:

@@ -49,6 +49,8 @@ def register_failure(account, now: datetime, policy: LockoutPolicy) -> bool:
     if account.failed_attempts < policy.threshold:
         return False
     account.locked_until = now + policy.duration(account.lockout_count)
+    if hasattr(account, "locked_at"):
+        account.locked_at = now
     account.lockout_count += 1
     account.failed_attempts, account.first_failed_at = 0, None
     return True
@@ -68,10 +70,11 @@ def count_failure(model, account_id: int, now: datetime, policy: LockoutPolicy) 
     if counted is None or counted.failed_attempts < policy.threshold:
         return None
     until = now + policy.duration(counted.lockout_count)
+    values = {"locked_until": until, "lockout_count": table.c.lockout_count + 1, "failed_attempts": 0,
+              "first_failed_at": None, **({"locked_at": now} if "locked_at" in table.c else {})}
     started = db.session.execute(
         sa.update(table).where(table.c.id == account_id, table.c.failed_attempts >= policy.threshold)
-        .values(locked_until=until, lockout_count=table.c.lockout_count + 1, failed_attempts=0, first_failed_at=None)
-        .returning(table.c.id)).first()
+        .values(**values).returning(table.c.id)).first()
     return until if started else None
 
 

@@ -53,6 +53,7 @@ def configure(scheduler, app, holder: str):
     scheduler.add_job(_guarded(app, holder, jobs.run_actions), "interval", seconds=10, id="run-actions", **every)
     scheduler.add_job(_guarded(app, holder, jobs.archive_audit), "cron", hour=3, id="audit-archive", **every)
     scheduler.add_job(_guarded(app, holder, jobs.clean_up_sessions), "interval", minutes=5, id="session-cleanup", **every)
+    scheduler.add_job(_guarded(app, holder, jobs.import_sign_ins), "interval", seconds=60, id="sign-in-logs", **every)
     scheduler.add_job(_guarded(app, holder, jobs.check_secret_expiry), "date", id="secret-expiry-at-start",
                       replace_existing=True)
     return scheduler

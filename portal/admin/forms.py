@@ -49,6 +49,17 @@ class PolicyForm(FlaskForm):
     audit_retention_days = SmallIntegerField("Keep audit events (days)", validators=[NumberRange(30, 3650)])
     device_history_days = SmallIntegerField("Keep device history (days)", validators=[NumberRange(7, 3650)])
     approval_expiry_hours = SmallIntegerField("An approval expires after (hours)", validators=[NumberRange(1, 720)])
+    microsoft_lockout_mode = SelectField("Wrong passwords typed at Microsoft", choices=[
+        ("count", "Lock in Frontdesk after wrong passwords at Microsoft"),
+        ("mirror", "Show Microsoft's own lock (no extra lock in Frontdesk)"),
+        ("off", "Off: count only sign-ins that reach Frontdesk")])
+    microsoft_lockout_threshold = SmallIntegerField("Wrong passwords at Microsoft before a lock",
+                                                    validators=[NumberRange(3, 50)])
+    microsoft_lockout_window_minutes = SmallIntegerField("Within (minutes)", validators=[NumberRange(1, 1440)])
+    microsoft_lockout_seconds = SmallIntegerField("Microsoft's lockout duration (seconds)",
+                                                  validators=[NumberRange(10, 86400)])
+    sign_in_history_days = SmallIntegerField("Keep sign-in history from Microsoft (days)",
+                                             validators=[NumberRange(7, 3650)])
     submit = SubmitField("Save settings")
 
 

@@ -31,6 +31,11 @@ class Integration(db.Model):
     delta_link: Mapped[str | None] = mapped_column(sa.Text)
     mapping_version: Mapped[int] = mapped_column(default=0)
     last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Sign-in log import: the newest createdDateTime imported, and whether the import can run (ok, no_permission,
+    # no_licence, failing) with Microsoft's words when it cannot.
+    sign_in_watermark: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sign_in_status: Mapped[str | None] = mapped_column(sa.String(20))
+    sign_in_note: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

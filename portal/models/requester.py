@@ -48,7 +48,9 @@ class Requester(SignInPrincipal, db.Model):
     failed_attempts: Mapped[int] = mapped_column(default=0)
     first_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lockout_count: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when the current or last lock started
+    microsoft_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # Entra's lock, as its logs show
     last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     content_hash: Mapped[str | None] = mapped_column(sa.String(64))

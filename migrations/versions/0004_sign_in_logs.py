@@ -1,0 +1,64 @@
+"""Sign-in attempts imported from Entra's sign-in logs; the import's watermark; when a requester's lock started.
+
+Revision ID: 0004
+Revises: 0003
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0004'
+down_revision = '0003'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        'sign_in_events',
+        sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+        sa.Column('integration_id', sa.Integer(), nullable=False),
+        sa.Column('microsoft_id', sa.String(length=64), nullable=False),
+        sa.Column('requester_id', sa.Integer(), nullable=True),
+        sa.Column('user_object_id', sa.String(length=36), nullable=True),
+        sa.Column('user_principal_name', sa.Text(), nullable=True),
+        sa.Column('user_display_name', sa.Text(), nullable=True),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('error_code', sa.Integer(), nullable=False),
+        sa.Column('failure_reason', sa.Text(), nullable=True),
+        sa.Column('ip_address', sa.String(length=64), nullable=True),
+        sa.Column('browser', sa.Text(), nullable=True),
+        sa.Column('operating_system', sa.Text(), nullable=True),
+        sa.Column('city', sa.Text(), nullable=True),
+        sa.Column('country', sa.String(length=8), nullable=True),
+        sa.Column('client_app', sa.Text(), nullable=True),
+        sa.Column('interactive', sa.Boolean(), nullable=True),
+        sa.Column('correlation_id', sa.String(length=64), nullable=True),
+        sa.ForeignKeyConstraint(['integration_id'], ['integrations.id'],
+                                name=op.f('fk_sign_in_events_integration_id_integrations')),
+        sa.ForeignKeyConstraint(['requester_id'], ['requesters.id'], name=op.f('fk_sign_in_events_requester_id_requesters')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_sign_in_events')),
+        sa.UniqueConstraint('integration_id', 'microsoft_id', name=op.f('uq_sign_in_events_integration_id')),
+    )
+    with op.batch_alter_table('sign_in_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sign_in_events_created_at'), ['created_at'], unique=False)
+        batch_op.create_index('ix_sign_in_events_requester_created', ['requester_id', 'created_at'], unique=False)
+    with op.batch_alter_table('integrations', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('sign_in_watermark', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('sign_in_status', sa.String(length=20), nullable=True))
+        batch_op.add_column(sa.Column('sign_in_note', sa.Text(), nullable=True))
+    with op.batch_alter_table('requesters', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('locked_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('microsoft_locked_until', sa.DateTime(timezone=True), nullable=True))
+        batch_op.create_index(batch_op.f('ix_requesters_locked_until'), ['locked_until'], unique=False)
+
+
+def downgrade():
+    with op.batch_alter_table('requesters', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_requesters_locked_until'))
+        batch_op.drop_column('microsoft_locked_until')
+        batch_op.drop_column('locked_at')
+    with op.batch_alter_table('integrations', schema=None) as batch_op:
+        batch_op.drop_column('sign_in_note')
+        batch_op.drop_column('sign_in_status')
+        batch_op.drop_column('sign_in_watermark')
+    op.drop_table('sign_in_events')
