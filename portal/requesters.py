@@ -4,13 +4,13 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from portal import sign_in_pages
 from portal.database import contains_text, db, get_or_404
 from portal.devices import registry
 from portal.models import AuditEvent, Integration, Requester
 
 STATUSES = ("active", "disabled", "deleted", "locked")
 PER_PAGE = 50
-SIGN_IN_ACTIONS = ("requester.sign_in", "requester.sign_in_failed", "requester.locked_out")
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class RequesterPage:
     manager: Requester | None
     integration: Integration | None
     locked: bool
+    microsoft_locked_until: datetime | None
     devices: list
     sign_ins: list
     events: list
@@ -59,6 +60,8 @@ def admin_page(requester_id: int) -> RequesterPage:
         person=person, manager=manager_of(person),
         integration=db.session.get(Integration, person.integration_id) if person.integration_id else None,
         locked=person.locked_until is not None and person.locked_until > datetime.now(UTC),
+        microsoft_locked_until=person.microsoft_locked_until if person.microsoft_locked_until and
+        person.microsoft_locked_until > datetime.now(UTC) else None,
         devices=registry.active("requester", person.id),
-        sign_ins=db.session.scalars(newest.where(AuditEvent.action.in_(SIGN_IN_ACTIONS)).limit(10)).all(),
+        sign_ins=sign_in_pages.history(person.id),
         events=db.session.scalars(newest.limit(15)).all())

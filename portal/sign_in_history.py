@@ -47,7 +47,7 @@ def import_for(integration: Integration, settings: clients.MicrosoftSettings, no
     touched: set[int] = set()
     try:
         batch = []
-        for raw in sign_in_logs.sign_ins(clients.graph_for(integration, settings), since, integration.client_id):
+        for raw in sign_in_logs.read_sign_ins(clients.graph_for(integration, settings), since, integration.client_id):
             batch.append(raw)
             if len(batch) >= BATCH:
                 newest = _store(integration, batch, result, touched, newest)

@@ -17,7 +17,7 @@ from portal.models import AuditEvent
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # compared after NFKC, so fullwidth ＝ counts too
 
 
-def _when(name: str) -> datetime | None:
+def when_arg(name: str) -> datetime | None:
     raw = (request.args.get(name) or "").strip()
     if not raw:
         return None
@@ -31,7 +31,7 @@ def _when(name: str) -> datetime | None:
 def _audit_filters() -> audit.Filters:
     args = request.args
     clean = {k: (args.get(k) or "").strip()[:200] or None for k in ("actor", "action", "outcome", "target", "text")}
-    return audit.Filters(since=_when("since"), until=_when("until"), **clean)
+    return audit.Filters(since=when_arg("since"), until=when_arg("until"), **clean)
 
 
 @bp.route("/audit")
@@ -64,12 +64,16 @@ def audit_export(fmt):
 
 
 def _csv(rows):
+    return csv_lines(rows, audit.EXPORT_FIELDS)
+
+
+def csv_lines(rows, fields):
+    """Rows as CSV text, one chunk per row (streamed), with formulas neutralised."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(audit.EXPORT_FIELDS)
+    writer.writerow(fields)
     for row in rows:
-        writer.writerow([json.dumps(row[f], ensure_ascii=False) if f == "detail" else _cell(row[f])
-                         for f in audit.EXPORT_FIELDS])
+        writer.writerow([json.dumps(row[f], ensure_ascii=False) if f == "detail" else _cell(row[f]) for f in fields])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

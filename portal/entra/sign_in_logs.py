@@ -35,7 +35,7 @@ def plain_reason(code: int, microsoft_text: str | None = None) -> str:
     return PLAIN_REASONS.get(code) or microsoft_text or f"Refused by Microsoft (AADSTS{code})"
 
 
-def sign_ins(graph: GraphClient, since: datetime, app_id: str) -> Iterator[dict]:
+def read_sign_ins(graph: GraphClient, since: datetime, app_id: str) -> Iterator[dict]:
     """Every sign-in of our app since `since`, newest first, following @odata.nextLink."""
     moment = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     params = {"$filter": f"createdDateTime ge {moment} and appId eq '{app_id}'", "$top": str(PAGE_SIZE)}
