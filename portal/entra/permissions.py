@@ -27,6 +27,9 @@ FEATURES = (
             (frozenset({"User.EnableDisableAccount.All", "User.Read.All"}), frozenset({"User.ReadWrite.All"}))),
     Feature("revoke_sessions", "Revoke Microsoft sign-in sessions",
             (frozenset({"User.RevokeSessions.All"}), frozenset({"User.ReadWrite.All"}))),
+    Feature("sign_in_logs", "Sign-in history and lockout from wrong passwords typed at Microsoft (also needs Entra ID "
+            "P1 or P2; without it, only sign-ins that reach Frontdesk are counted)",
+            (frozenset({"AuditLog.Read.All"}),)),
 )
 BY_KEY = {f.key: f for f in FEATURES}
 
