@@ -1,4 +1,5 @@
-"""Sign-in attempts imported from Entra's sign-in logs; the import's watermark; when a requester's lock started.
+"""Sign-in attempts imported from Entra's sign-in logs; the import's watermark; when a requester's lock started;
+unverified tickets from the public "Can't sign in?" form.
 
 Revision ID: 0004
 Revises: 0003
@@ -50,9 +51,19 @@ def upgrade():
         batch_op.add_column(sa.Column('locked_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('microsoft_locked_until', sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index(batch_op.f('ix_requesters_locked_until'), ['locked_until'], unique=False)
+    with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('unverified', sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch_op.add_column(sa.Column('contact_email', sa.String(length=254), nullable=True))
+        batch_op.alter_column('requester_id', existing_type=sa.Integer(), nullable=True)
 
 
 def downgrade():
+    op.execute(sa.text("DELETE FROM ticket_events WHERE ticket_id IN (SELECT id FROM tickets WHERE requester_id IS NULL)"))
+    op.execute(sa.text("DELETE FROM tickets WHERE requester_id IS NULL"))
+    with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.alter_column('requester_id', existing_type=sa.Integer(), nullable=False)
+        batch_op.drop_column('contact_email')
+        batch_op.drop_column('unverified')
     with op.batch_alter_table('requesters', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_requesters_locked_until'))
         batch_op.drop_column('microsoft_locked_until')

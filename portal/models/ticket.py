@@ -29,7 +29,10 @@ class Ticket(db.Model):
     __tablename__ = "tickets"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    requester_id: Mapped[int] = mapped_column(sa.ForeignKey("requesters.id"), index=True)
+    # None only for an unverified ticket from the public form whose email matched nobody (the form never says so).
+    requester_id: Mapped[int | None] = mapped_column(sa.ForeignKey("requesters.id"), index=True)
+    unverified: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    contact_email: Mapped[str | None] = mapped_column(sa.String(254))
     subject_requester_id: Mapped[int | None] = mapped_column(sa.ForeignKey("requesters.id"))
     category_id: Mapped[int | None] = mapped_column(sa.ForeignKey("service_categories.id"))
     subject: Mapped[str] = mapped_column(sa.String(200))
