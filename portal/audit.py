@@ -47,7 +47,7 @@ ACTIONS = {
     "ticket.created": "A requester raised a ticket (the subject and description are not copied here).",
     "ticket.status_changed": "An admin changed a ticket's status; detail holds old and new.",
     "workflow.saved": "An admin created or changed a workflow; detail lists its steps.",
-    "action.requested": "A workflow queued an App Integration action (reset, unlock, disable) for a requester.",
+    "action.requested": "A workflow queued an App Integration action (reset, unlock, disable, revoke sessions) for a requester.",
     "action.finished": "An App Integration action ended; detail holds Graph's request id and the mail outcome.",
     "action.awaiting_approval": "An action stopped to wait for an admin's approval (Unlock of an account disabled in "
                                 "the directory); the requester's portal lock is already lifted.",

@@ -77,7 +77,7 @@ def _check_step(step: dict) -> str | None:
         return "Choose an installed, verified Entra ID integration."
     action = ACTION_TYPES.get(step.get("action"))
     if action is None:
-        return "Choose one of the three actions."
+        return "Choose one of the actions."
     if (step.get("target") or "requester") not in TARGETS:
         return "Choose who the action applies to."
     missing = action.missing_permissions(integration.granted_permissions)
