@@ -68,9 +68,10 @@ class WorkflowAction:
         """Labels of the features this action needs that the granted roles do not cover."""
         return permissions.missing_features(self.features, roles)
 
-    def needs(self) -> list[str]:
+    def needs(self, exclude=()) -> list[str]:
         """What each feature needs, for the workflow editor and the ticket page ("label: permission or ...")."""
-        return [f"{permissions.BY_KEY[k].label}: {permissions.BY_KEY[k].describe_need()}" for k in self.features]
+        return [f"{permissions.BY_KEY[k].label}: {permissions.BY_KEY[k].describe_need()}" for k in self.features
+                if k not in exclude]
 
     def already_done(self, graph: GraphClient, requester: Requester, since: datetime) -> bool | None:
         """After a crash with an unknown outcome: does the account already show the action? None = cannot tell."""

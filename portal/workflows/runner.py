@@ -206,11 +206,13 @@ def _plain(exc: GraphError | EntraError, code: str, action: WorkflowAction) -> s
         return exc.message
     status = exc.support_info().get("http_status")  # Graph's status; a token failure has none
     if status == 403 or code == "Authorization_RequestDenied":
-        admin_note = "" if "read_roles" in action.features else (
+        # Roles were read before the call when the action checks them, so neither they nor an admin target are why.
+        checked = "read_roles" in action.features
+        admin_note = "" if checked else (
             " If they are granted, the account may hold an Entra admin role, which app-only access may not change.")
         return (f"Microsoft refused {action.label}: the app registration lacks a Microsoft Graph permission it needs "
-                f"({'; '.join(action.needs())}). Grant admin consent for it in Entra ID, run Verify on the "
-                f"integration, then retry.{admin_note}")
+                f"({'; '.join(action.needs(exclude=('read_roles',)))}). Grant admin consent for it in Entra ID, run "
+                f"Verify on the integration, then retry.{admin_note}")
     if status == 404:
         return "The user no longer exists in Microsoft Entra ID."
     return f"Microsoft Graph failed: {exc.message}"

@@ -111,6 +111,7 @@ def test_needs_names_each_feature_and_its_permissions():
     assert needs[0] == ("Revoke Microsoft sign-in sessions: User.RevokeSessions.All or User.ReadWrite.All or "
                         "Directory.ReadWrite.All")
     assert needs[1].startswith("Check for Entra admin roles before acting: Directory.Read.All or ")
+    assert ACTION_TYPES["revoke_sessions"].needs(exclude=("read_roles",)) == needs[:1]
 
 
 def test_revoke_cannot_tell_whether_it_was_done_and_asks_graph_nothing():
