@@ -85,7 +85,7 @@ def check_secret_expiry(app, today: date | None = None) -> int:
 
 
 def run_actions(app) -> int:
-    """Run every due workflow action (reset, unlock, disable)."""
+    """Run every due workflow action (reset, unlock, disable, revoke sessions)."""
     from portal.workflows import runner
 
     with app.app_context():

@@ -1,4 +1,4 @@
-"""Tickets and workflows: the three actions end to end against the emulator and a real SMTP server."""
+"""Tickets and workflows: reset, unlock and disable end to end against the emulator and a real SMTP server."""
 import logging
 import re
 import threading
