@@ -198,9 +198,9 @@ class GraphClient:
         self.request("POST", f"/users/{object_id}/revokeSignInSessions")
         return self.last_request_id
 
-    def directory_roles(self, object_id: str) -> list[dict]:
+    def directory_roles(self, object_id: str, top: int = 999) -> list[dict]:
         """The Entra directory roles a user holds: memberOf, every page, only #microsoft.graph.directoryRole entries."""
-        params = {"$select": "id,displayName,roleTemplateId", "$top": "999"}
+        params = {"$select": "id,displayName,roleTemplateId", "$top": str(top)}
         return [item for page in self.pages(f"/users/{object_id}/memberOf", params)
                 for item in page.get("value") or []
                 if isinstance(item, dict) and item.get("@odata.type") == DIRECTORY_ROLE]

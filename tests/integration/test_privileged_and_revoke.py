@@ -181,3 +181,31 @@ def test_unlock_of_an_account_that_was_not_locked_says_so(app, db, synced, catal
     assert "Your account was not locked: you can sign in already." in lines
     assert "Your account is unlocked. You can sign in again." not in lines
     assert emulator.user(person["id"])["props"]["accountEnabled"] is True
+
+
+def test_an_app_that_sees_roles_only_as_ids_still_refuses_the_admin(app, db, emulator, new_user):
+    """With GroupMember.Read.All alone Graph lists a role as type and id only: the check still refuses, naming no
+    role it cannot see; an ordinary account passes; paging through memberOf finds every role."""
+    from portal.entra import clients
+    from portal.exceptions import PrivilegedTarget
+    from portal.workflows.privileged import refuse_privileged
+    from tests.conftest import install_integration
+
+    client_id = emulator.app("Frontdesk (read only)")["client_id"]
+    emulator.update_app(client_id, grant=["GroupMember.Read.All"])
+    try:
+        limited = install_integration(app, emulator, "Frontdesk (read only)", "Limited")
+        graph = clients.graph_for(limited, clients.MicrosoftSettings.from_config(app.config))
+        holder = new_user(displayName="Role Holder", directoryRoles=["User Administrator", "Security Reader"])
+        plain = new_user(displayName="No Roles")
+        roles = graph.directory_roles(holder["id"], top=1)  # one role a page: the second comes from the nextLink
+        assert len({r["id"] for r in roles}) == 2 and [r["displayName"] for r in roles] == [None, None]
+        with pytest.raises(PrivilegedTarget) as err:
+            refuse_privileged(graph, Requester(display_name="Role Holder", entra_object_id=holder["id"]), "Reset")
+        assert err.value.roles == ["a directory role", "a directory role"]
+        assert err.value.message.startswith("Role Holder is an administrator in Entra ID (a directory role, a directory "
+                                            "role); an Entra admin must do this.")
+        assert refuse_privileged(graph, Requester(display_name="No Roles", entra_object_id=plain["id"]), "Reset") is None
+    finally:
+        emulator.update_app(client_id, revoke=["GroupMember.Read.All"])
+        credentials.forget_all_clients()
