@@ -5,7 +5,7 @@ from pathlib import Path
 
 from flask import Flask, g, jsonify, request
 
-from emulator import control, delta, graph, identity
+from emulator import control, delta, graph, identity, memberships
 from emulator.common import graph_error
 from emulator.state import EmulatorState
 
@@ -21,6 +21,7 @@ def create_emulator_app(state: EmulatorState) -> Flask:
     app.register_blueprint(identity.bp)
     app.register_blueprint(graph.bp)
     app.register_blueprint(delta.bp)
+    app.register_blueprint(memberships.bp)
     app.register_blueprint(control.bp)
 
     @app.before_request

@@ -52,6 +52,13 @@ def _describe(user) -> dict:
             "manager_id": user.manager_id, "directory_roles": user.directory_roles}
 
 
+def _role_names(value) -> list:
+    """directoryRoles must be a list of role display names (e.g. "Global Administrator")."""
+    if not isinstance(value, list) or not all(isinstance(name, str) and name.strip() for name in value):
+        raise ValueError("directoryRoles must be a list of role names, such as [\"Global Administrator\"]")
+    return list(value)
+
+
 @bp.post("/users")
 def create_user():
     """Create a user (props as Graph names them, plus password)."""
@@ -64,7 +71,7 @@ def create_user():
     if "userPrincipalName" not in props:
         raise ValueError("userPrincipalName is required")
     user = tenant.add_user(props, body.get("password"), force_change_password=body.get("forceChangePasswordNextSignIn", False),
-                           directory_roles=body.get("directoryRoles", []), manager_id=body.get("managerId"))
+                           directory_roles=_role_names(body.get("directoryRoles", [])), manager_id=body.get("managerId"))
     return jsonify(_describe(user)), 201
 
 
@@ -80,6 +87,7 @@ def change_user(key):
     body = request.get_json(force=True)
     tenant = _tenant()
     user = _user(tenant, key)
+    roles = _role_names(body["directoryRoles"]) if "directoryRoles" in body else None
     with tenant.lock:
         tenant.update_user(user, {k: v for k, v in body.items() if k in USER_PROPERTIES and k != "id"})
         if "password" in body:
@@ -88,8 +96,8 @@ def change_user(key):
             tenant.set_manager(user, body["managerId"])
         if body.get("unlock"):
             user.locked_until, user.failed_sign_ins = 0.0, 0
-        if "directoryRoles" in body:
-            user.directory_roles = list(body["directoryRoles"])
+        if roles is not None:
+            user.directory_roles = roles
     return jsonify(_describe(user))
 
 

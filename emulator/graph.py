@@ -10,8 +10,10 @@ from emulator.directory import READ_ROLES, WRITABLE_PROPERTIES, User, password_c
 from emulator.graph_common import (
     DENIED,
     GraphFailure,
+    find_user_or_404,
     graph_blueprint,
     json_response,
+    page_size,
     page_users,
     render_user,
     require,
@@ -29,16 +31,6 @@ FILTER_CLAUSE = re.compile(r"^\s*(id|userPrincipalName|accountEnabled|mail|userT
 
 
 # -- query options -----------------------------------------------------------------------------
-
-def _top(default=100) -> int:
-    raw = request.args.get("$top")
-    if raw is None:
-        return default
-    if not raw.isdigit() or not 1 <= int(raw) <= 999:
-        raise GraphFailure(400, "Request_UnsupportedQuery",
-                           f"Invalid page size specified: '{raw}'. Must be between 1 and 999 inclusive.")
-    return int(raw)
-
 
 def _filter():
     """Support `prop eq value` clauses joined by `and` on id, UPN, mail, userType and accountEnabled."""
@@ -96,7 +88,7 @@ def _link(path: str, **params) -> str:
 def list_users():
     """Keyset-paged users with $select, $top, $filter, $count and $expand=manager."""
     require(READ_ROLES)
-    tenant, fields, top, accept = g.tenant, select_fields(), _top(), _filter()
+    tenant, fields, top, accept = g.tenant, select_fields(), page_size(), _filter()
     expand = _expand_manager()
     body = {"@odata.context": _context_url(fields)}
     if request.args.get("$count", "").lower() == "true":
@@ -138,7 +130,7 @@ def count_users():
 def get_user(key):
     """One user by id or UPN."""
     require(READ_ROLES)
-    user = _find(key)
+    user = find_user_or_404(key)
     body = {"@odata.context": _context_url(select_fields()) + "/$entity"}
     body.update(render_user(g.tenant, user, select_fields(), _expand_manager()))
     return json_response(body)
@@ -149,16 +141,8 @@ def me():
     """The signed-in user of a delegated token."""
     if g.claims.get("idtyp") != "user":
         raise GraphFailure(400, "BadRequest", "/me request is only valid with delegated authentication flow.")
-    user = _find(g.claims["oid"])
+    user = find_user_or_404(g.claims["oid"])
     return json_response(dict({"@odata.context": _context_url(None) + "/$entity"}, **render_user(g.tenant, user, select_fields())))
-
-
-def _find(key: str) -> User:
-    user = g.tenant.find_user(key)
-    if user is None:
-        raise GraphFailure(404, "Request_ResourceNotFound",
-                           f"Resource '{key}' does not exist or one of its queried reference-property objects are not present.")
-    return user
 
 
 # -- writes ------------------------------------------------------------------------------------
@@ -166,7 +150,7 @@ def _find(key: str) -> User:
 @bp.patch("/users/<key>")
 def patch_user(key):
     """Update properties; accountEnabled and passwordProfile need their own permissions; 204 on success."""
-    user = _find(key)
+    user = find_user_or_404(key)
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not body:
         raise GraphFailure(400, "Request_BadRequest", "Invalid request body: a JSON object with properties is required.")
@@ -219,7 +203,7 @@ def _check_profile(profile) -> None:
 def revoke_sessions(key):
     """Invalidate refresh tokens and the browser session cookies issued before now."""
     require(REVOKE_ROLES)
-    user = _find(key)
+    user = find_user_or_404(key)
     user.sessions_revoked_at = time.time()
     return json_response({"@odata.context": f"{state().https_base}/v1.0/$metadata#Edm.Boolean", "value": True})
 

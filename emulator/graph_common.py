@@ -60,6 +60,26 @@ def require(roles: set) -> None:
         raise GraphFailure(403, "Authorization_RequestDenied", DENIED)
 
 
+def page_size(default: int = 100) -> int:
+    """The request's $top: 1-999 as Graph allows, else Graph's 400."""
+    raw = request.args.get("$top")
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= 999:
+        raise GraphFailure(400, "Request_UnsupportedQuery",
+                           f"Invalid page size specified: '{raw}'. Must be between 1 and 999 inclusive.")
+    return int(raw)
+
+
+def find_user_or_404(key: str) -> User:
+    """A live user by id or UPN, or Graph's 404 Request_ResourceNotFound."""
+    user = g.tenant.find_user(key)
+    if user is None:
+        raise GraphFailure(404, "Request_ResourceNotFound",
+                           f"Resource '{key}' does not exist or one of its queried reference-property objects are not present.")
+    return user
+
+
 def select_fields() -> list[str] | None:
     """The request's $select (id always first), None without one; unknown properties are Graph's 400."""
     raw = request.args.get("$select")

@@ -48,7 +48,7 @@ ACTIONS = {
     "ticket.status_changed": "An admin changed a ticket's status; detail holds old and new.",
     "workflow.saved": "An admin created or changed a workflow; detail lists its steps.",
     "action.requested": "A workflow, or an admin from a requester's page (with a reason), queued an App Integration "
-                        "action for a requester.",
+                        "action (reset, unlock, disable, revoke sessions) for a requester.",
     "action.finished": "An App Integration action ended; detail holds Graph's request id and the mail outcome.",
     "action.awaiting_approval": "An action stopped to wait for an admin's approval (Unlock of an account disabled in "
                                 "the directory); the requester's portal lock is already lifted.",

@@ -103,6 +103,19 @@ class ApprovalRequired(PortalError):
         self.public = public
 
 
+class PrivilegedTarget(PortalError):
+    """The target holds an Entra directory role: app-only access must not change an admin, so an Entra admin acts
+    instead; `public` is the requester's line on the ticket, `roles` the role names."""
+
+    status = 409
+    code = "privileged_target"
+    title = "An Entra admin must do this"
+
+    def __init__(self, message: str, *, public: str, roles: list[str]):
+        super().__init__(message, detail={"roles": roles})
+        self.public, self.roles = public, roles
+
+
 class UpstreamUnavailable(PortalError):
     """Microsoft, the database or another service could not be reached; trying again later may work."""
 
@@ -157,6 +170,11 @@ class GraphError(PortalError):
     def support_info(self) -> dict:
         """Graph's code, status and request id for the admin and a support case."""
         return {"error_code": self.code, "http_status": self.http_status, "request_id": self.request_id}
+
+
+class PermissionMissing(GraphError):
+    """Microsoft refused a call for want of an application permission Frontdesk can name: `message` says which one
+    and how to grant it, so nobody has to guess from a bare 403."""
 
 
 @dataclass(frozen=True)

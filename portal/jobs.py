@@ -86,7 +86,8 @@ def check_secret_expiry(app, today: date | None = None) -> int:
 
 
 def run_actions(app) -> int:
-    """Expire overdue approvals, email new ones, then run every due workflow action."""
+    """Expire overdue approvals, email new ones, then run every due workflow action (reset, unlock, disable, revoke
+    sessions)."""
     from portal.workflows import approval_notices, approvals, runner
 
     with app.app_context():

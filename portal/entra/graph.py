@@ -14,6 +14,7 @@ from portal.entra.http import MicrosoftSession
 from portal.exceptions import GraphError
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+DIRECTORY_ROLE = "#microsoft.graph.directoryRole"
 NETWORK_ERRORS = (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
                   requests.exceptions.ChunkedEncodingError)
 
@@ -196,3 +197,10 @@ class GraphClient:
     def revoke_sign_in_sessions(self, object_id: str) -> str | None:
         self.request("POST", f"/users/{object_id}/revokeSignInSessions")
         return self.last_request_id
+
+    def directory_roles(self, object_id: str, top: int = 999) -> list[dict]:
+        """The Entra directory roles a user holds: memberOf, every page, only #microsoft.graph.directoryRole entries."""
+        params = {"$select": "id,displayName,roleTemplateId", "$top": str(top)}
+        return [item for page in self.pages(f"/users/{object_id}/memberOf", params)
+                for item in page.get("value") or []
+                if isinstance(item, dict) and item.get("@odata.type") == DIRECTORY_ROLE]

@@ -26,7 +26,12 @@ FEATURES = (
     Feature("enable_disable", "Unlock / Disable (Lock) User Account",
             (frozenset({"User.EnableDisableAccount.All", "User.Read.All"}), frozenset({"User.ReadWrite.All"}))),
     Feature("revoke_sessions", "Revoke Microsoft sign-in sessions",
-            (frozenset({"User.RevokeSessions.All"}), frozenset({"User.ReadWrite.All"}))),
+            (frozenset({"User.RevokeSessions.All"}), frozenset({"User.ReadWrite.All"}),
+             frozenset({"Directory.ReadWrite.All"}))),
+    # Read before acting, so an Entra admin is refused up front; GroupMember/Group.Read.All list a role without its name.
+    Feature("read_roles", "Check for Entra admin roles before acting",
+            tuple(frozenset({p}) for p in ("Directory.Read.All", "Directory.ReadWrite.All", "RoleManagement.Read.Directory",
+                                           "RoleManagement.ReadWrite.Directory", "GroupMember.Read.All", "Group.Read.All"))),
     Feature("sign_in_logs", "Sign-in history and lockout from wrong passwords typed at Microsoft (also needs Entra ID "
             "P1 or P2; without it, only sign-ins that reach Frontdesk are counted)",
             (frozenset({"AuditLog.Read.All"}),)),

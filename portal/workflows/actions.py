@@ -15,6 +15,7 @@ from portal.entra import permissions
 from portal.entra.graph import GraphClient
 from portal.exceptions import ApprovalRequired, UnknownAction
 from portal.models import Requester
+from portal.workflows.privileged import refuse_privileged
 
 SYMBOLS = "!#$%*+-=?@^_"
 # One GET answers every "already done?" question, so a settled run costs Graph exactly one request.
@@ -67,6 +68,11 @@ class WorkflowAction:
         """Labels of the features this action needs that the granted roles do not cover."""
         return permissions.missing_features(self.features, roles)
 
+    def needs(self, exclude=()) -> list[str]:
+        """What each feature needs, for the workflow editor and the ticket page ("label: permission or ...")."""
+        return [f"{permissions.BY_KEY[k].label}: {permissions.BY_KEY[k].describe_need()}" for k in self.features
+                if k not in exclude]
+
     def already_done(self, graph: GraphClient, requester: Requester, since: datetime) -> bool | None:
         """After a crash with an unknown outcome: does the account already show the action? None = cannot tell."""
         raise NotImplementedError
@@ -99,7 +105,7 @@ class ForcePasswordReset(WorkflowAction):
                    "temporary password.")
     when = "Credentials may be compromised, or after a security change."
     public = "resetting your password"
-    features = ("reset_password",)
+    features = ("reset_password", "read_roles")
     sends_email = True
     mail_template = "password_reset"
     mail_failed_public = "Your password was reset, but the email could not be sent. IT has been told and will help you."
@@ -115,7 +121,8 @@ class ForcePasswordReset(WorkflowAction):
             return None
 
     def execute(self, graph, requester, *, approved=False):
-        """Set the temporary password in Entra and end the requester's portal sessions."""
+        """Refuse an Entra admin, then set the temporary password in Entra and end the requester's portal sessions."""
+        refuse_privileged(graph, requester, self.label)
         password = temporary_password()
         request_id = graph.patch_user(requester.entra_object_id, {"passwordProfile": {
             "forceChangePasswordNextSignIn": True, "password": password}})
@@ -153,8 +160,9 @@ class UnlockAccount(WorkflowAction):
         return account_state(graph, requester).get("accountEnabled") is True and requester.locked_until is None
 
     def execute(self, graph, requester, *, approved=False):
-        """Lift the portal lock (audited, committed first), read the account, then enable it only if approved."""
-        lockout.lift_requester_lock(requester, actor=signals.SYSTEM, reason="unlocked by a workflow")
+        """Lift the portal lock (audited, committed first), read the account, then enable it only if approved; an
+        account that was neither locked nor disabled is said to be so."""
+        portal_locked = lockout.lift_requester_lock(requester, actor=signals.SYSTEM, reason="unlocked by a workflow")
         user = graph.get_user(requester.entra_object_id, ["id", "accountEnabled"])
         request_id = graph.last_request_id
         enabled_now = False
@@ -167,12 +175,15 @@ class UnlockAccount(WorkflowAction):
         if user.get("accountEnabled") is False:
             request_id = graph.patch_user(requester.entra_object_id, {"accountEnabled": True})
             enabled_now = True
+        was_locked = portal_locked or enabled_now or requester.status == "disabled"
         requester.account_enabled = True
         if requester.status == "disabled":
             requester.status = "active"
         db.session.commit()
-        return Outcome(request_id, "Your account is unlocked. You can sign in again.",
-                       {"graph_request_id": request_id, "entra_account_re_enabled": enabled_now})
+        public = ("Your account is unlocked. You can sign in again." if was_locked
+                  else "Your account was not locked: you can sign in already.")
+        return Outcome(request_id, public, {"graph_request_id": request_id, "entra_account_re_enabled": enabled_now,
+                                            "was_locked": was_locked})
 
 
 class DisableAccount(WorkflowAction):
@@ -183,14 +194,16 @@ class DisableAccount(WorkflowAction):
     description = "Blocks sign-in until re-enabled, and signs the account out everywhere. No email."
     when = "A leaver, suspicious activity, or a compliance suspension."
     public = "disabling the account"
-    features = ("enable_disable", "revoke_sessions")
+    features = ("enable_disable", "revoke_sessions", "read_roles")
 
     def already_done(self, graph, requester, since):
         """Done when Entra shows the account disabled."""
         return account_state(graph, requester).get("accountEnabled") is False
 
     def execute(self, graph, requester, *, approved=False):
-        """Disable and revoke in Entra, then mark the requester disabled and end their portal sessions."""
+        """Refuse an Entra admin; disable and revoke in Entra, then mark the requester disabled and end their portal
+        sessions."""
+        refuse_privileged(graph, requester, self.label)
         patch_id = graph.patch_user(requester.entra_object_id, {"accountEnabled": False})
         revoke_id = graph.revoke_sign_in_sessions(requester.entra_object_id)
         requester.account_enabled, requester.status, requester.updated_at = False, "disabled", datetime.now(UTC)
@@ -200,8 +213,33 @@ class DisableAccount(WorkflowAction):
                        {"graph_request_id": patch_id, "revoke_request_id": revoke_id})
 
 
+class RevokeSessions(WorkflowAction):
+    """Sign the account out of Microsoft everywhere and end every portal session; the account stays as it is."""
+
+    key = "revoke_sessions"
+    label = "Revoke Sign-in Sessions"
+    description = ("Signs the account out of Microsoft everywhere (apps and browsers must sign in again) and ends "
+                   "every Frontdesk session. The account stays enabled and the password unchanged. No email.")
+    when = "A lost or stolen device, or a suspected stolen session, when the person keeps working."
+    public = "signing the account out everywhere"
+    features = ("revoke_sessions", "read_roles")
+
+    def already_done(self, graph, requester, since):
+        """Cannot tell (Graph shows no revocation time here); revoking again is harmless, so the run simply repeats."""
+        return None
+
+    def execute(self, graph, requester, *, approved=False):
+        """Refuse an Entra admin, revoke in Entra, then end the requester's portal sessions."""
+        refuse_privileged(graph, requester, self.label)
+        request_id = graph.revoke_sign_in_sessions(requester.entra_object_id)
+        ended = registry.end_for_requesters([requester.id], "sessions_revoked", signals.SYSTEM)
+        return Outcome(request_id, "You are signed out everywhere. Sign in again on each device you use.",
+                       {"graph_request_id": request_id, "portal_sessions_ended": ended})
+
+
 # The order is the order the workflow editor offers them in.
-ACTION_TYPES: dict[str, WorkflowAction] = {cls.key: cls() for cls in (ForcePasswordReset, UnlockAccount, DisableAccount)}
+ACTION_TYPES: dict[str, WorkflowAction] = {cls.key: cls() for cls in (ForcePasswordReset, UnlockAccount, DisableAccount,
+                                                                      RevokeSessions)}
 
 
 def action_type(key: str) -> WorkflowAction:

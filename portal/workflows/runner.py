@@ -12,7 +12,15 @@ import sqlalchemy as sa
 from portal import leases, mail, signals
 from portal.database import db
 from portal.entra import clients
-from portal.exceptions import ApprovalRequired, EntraError, GraphError, MailError, NotFound
+from portal.exceptions import (
+    ApprovalRequired,
+    EntraError,
+    GraphError,
+    MailError,
+    NotFound,
+    PermissionMissing,
+    PrivilegedTarget,
+)
 from portal.models import ActionRun, Integration, Requester, Ticket
 from portal.workflows import approvals, targeting
 from portal.workflows.actions import Outcome, WorkflowAction, action_type
@@ -88,6 +96,9 @@ def execute_run(run_id: int, config, worker: str) -> None:
         outcome = action.execute(graph, requester, approved=bool((run.detail or {}).get("approved_by")))
     except ApprovalRequired as exc:
         return _await_approval(run, exc)
+    except PrivilegedTarget as exc:  # retrying cannot help: fail at once, saying who must act
+        return _finish(run, "failed", exc.message, {"error": exc.message, "code": exc.code, "roles": exc.roles},
+                       error_code=exc.code, public=exc.public)
     except (GraphError, EntraError) as exc:
         return _failed_attempt(run, exc)
     _succeeded(run, action, outcome, requester, config)
@@ -200,16 +211,23 @@ def _failed_attempt(run: ActionRun, exc: GraphError | EntraError) -> None:
                  {"error": exc.message, "code": code, "next_attempt_at": run.next_attempt_at.isoformat()}, False)
         db.session.commit()
         return
-    _finish(run, "failed", _plain(exc, code), {"error": exc.message, "code": code,
+    _finish(run, "failed", _plain(exc, code, action_type(run.action)), {"error": exc.message, "code": code,
                                               "graph_request_id": run.graph_request_id}, error_code=code)
 
 
-def _plain(exc: GraphError | EntraError, code: str) -> str:
-    """What an admin reads on the ticket."""
+def _plain(exc: GraphError | EntraError, code: str, action: WorkflowAction) -> str:
+    """What an admin reads on the ticket: for a 403, the permissions this action needs, by name."""
+    if isinstance(exc, PermissionMissing):
+        return exc.message
     status = exc.support_info().get("http_status")  # Graph's status; a token failure has none
     if status == 403 or code == "Authorization_RequestDenied":
-        return ("Microsoft refused: the app lacks the permission for this action, or the user holds an admin role "
-                "that app-only access may not change.")
+        # Roles were read before the call when the action checks them, so neither they nor an admin target are why.
+        checked = "read_roles" in action.features
+        admin_note = "" if checked else (
+            " If they are granted, the account may hold an Entra admin role, which app-only access may not change.")
+        return (f"Microsoft refused {action.label}: the app registration lacks a Microsoft Graph permission it needs "
+                f"({'; '.join(action.needs(exclude=('read_roles',)))}). Grant admin consent for it in Entra ID, run "
+                f"Verify on the integration, then retry.{admin_note}")
     if status == 404:
         return "The user no longer exists in Microsoft Entra ID."
     return f"Microsoft Graph failed: {exc.message}"

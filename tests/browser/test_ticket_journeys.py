@@ -1,10 +1,14 @@
 """Journeys 2, 6 and 7: tickets that act on Entra accounts, seen in Chromium."""
 import re
+from datetime import UTC, datetime, timedelta
 
+import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from portal import jobs, signals
 from portal.directory.runs import start_run
+from portal.extensions import db
+from portal.models import Requester
 from portal.workflows import admin_service
 from tests.browser.conftest import assert_accessible, microsoft_sign_in
 
@@ -44,9 +48,17 @@ def _new_user_raises(page, portal_server, app, synced, catalogue, new_user, cate
 
 def test_locked_out_ticket_shows_the_unlock_on_the_timeline(portal_server, page, app, synced, catalogue, new_user,
                                                              emulator, shots_dir):
-    """Journey 2: sign in with Microsoft, raise 'Account locked out', see the workflow's result."""
-    _new_user_raises(page, portal_server, app, synced, catalogue, new_user, "Account locked out", "unlock",
-                     "I keep getting locked out")
+    """Journey 2: signed in on the laptop while failed sign-ins on a phone locked Frontdesk, the person raises
+    'Account locked out' and sees the workflow lift the lock."""
+    _workflow(synced, catalogue, "Account locked out", "unlock")
+    user = new_user()
+    _sync(app, synced)
+    microsoft_sign_in(page, portal_server, user["userPrincipalName"], "Start-Password-1")
+    page.wait_for_url(portal_server + "/home")
+    person = db.session.scalar(sa.select(Requester).where(Requester.entra_object_id == user["id"]))
+    person.locked_until = datetime.now(UTC) + timedelta(minutes=15)
+    db.session.commit()
+    _raise(page, "Account locked out", "I keep getting locked out")
     expect(page.locator("#timeline")).to_contain_text("Your account is unlocked. You can sign in again.")
     expect(page.get_by_text("Ticket raised: Account locked out.")).to_be_visible()
     assert_accessible(page)

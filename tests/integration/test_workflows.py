@@ -1,4 +1,4 @@
-"""Tickets and workflows: the three actions end to end against the emulator and a real SMTP server."""
+"""Tickets and workflows: reset, unlock and disable end to end against the emulator and a real SMTP server."""
 import logging
 import re
 import threading
@@ -153,6 +153,8 @@ def test_unlock_clears_the_portal_lock(app, db, synced, catalogue, person, login
     assert db.session.get(Requester, requester.id).locked_until is None
     run = db.session.scalar(sa.select(ActionRun))
     assert run.status == "succeeded" and run.mail_status is None
+    done = db.session.scalar(sa.select(TicketEvent).where(TicketEvent.kind == "action_succeeded"))
+    assert done.detail["was_locked"] is True and done.public_message == "Your account is unlocked. You can sign in again."
     unlocked = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "requester.unlocked"))
     assert unlocked is not None and unlocked.target_id == str(requester.id)
 

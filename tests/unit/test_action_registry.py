@@ -10,7 +10,7 @@ from portal.mail import DEFAULT_TEMPLATES
 from portal.workflows.actions import ACTION_TYPES, WorkflowAction, action_type
 
 SINCE = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
-FULL = ["User.ReadWrite.All"]
+FULL = ["User.ReadWrite.All", "Directory.Read.All"]
 READ_ONLY = ["User.Read.All"]
 
 
@@ -49,9 +49,9 @@ def test_registry_key_is_the_class_key(key):
     assert type(ACTION_TYPES[key]).key == key and action_type(key) is ACTION_TYPES[key]
 
 
-def test_registry_holds_the_three_actions_in_editor_order():
-    """The editor offers reset, unlock, disable in that order; the labels are unique."""
-    assert list(ACTION_TYPES) == ["force_password_reset", "unlock", "disable"]
+def test_registry_holds_the_actions_in_editor_order():
+    """The editor offers reset, unlock, disable, revoke sessions in that order; the labels are unique."""
+    assert list(ACTION_TYPES) == ["force_password_reset", "unlock", "disable", "revoke_sessions"]
     assert len({a.label for a in ACTION_TYPES.values()}) == len(ACTION_TYPES)
 
 
@@ -87,13 +87,38 @@ def test_missing_features_lists_the_labels_not_covered():
 
 
 def test_actions_ask_for_their_own_features():
-    """A read-only app may run no action; reset needs only the password feature, disable also revoke."""
+    """A read-only app may run no action; reset needs the password feature, disable also revoke, and every action
+    that changes a person's sign-in first reads their Entra admin roles."""
+    roles_label = permissions.BY_KEY["read_roles"].label
     for action in ACTION_TYPES.values():
         assert action.missing_permissions(FULL) == []
         assert action.missing_permissions(READ_ONLY) == [permissions.BY_KEY[k].label for k in action.features]
-    assert ACTION_TYPES["force_password_reset"].missing_permissions(["User-PasswordProfile.ReadWrite.All"]) == []
+    assert ACTION_TYPES["force_password_reset"].missing_permissions(["User-PasswordProfile.ReadWrite.All"]) == [
+        roles_label]
+    assert ACTION_TYPES["force_password_reset"].missing_permissions(["User-PasswordProfile.ReadWrite.All",
+                                                                     "RoleManagement.Read.Directory"]) == []
     assert ACTION_TYPES["disable"].missing_permissions(["User.EnableDisableAccount.All", "User.Read.All"]) == [
-        permissions.BY_KEY["revoke_sessions"].label]
+        permissions.BY_KEY["revoke_sessions"].label, roles_label]
+    assert ACTION_TYPES["revoke_sessions"].missing_permissions(["User.RevokeSessions.All", "Directory.Read.All"]) == []
+    assert ACTION_TYPES["revoke_sessions"].missing_permissions(["User.RevokeSessions.All"]) == [roles_label]
+    assert [k for k, a in ACTION_TYPES.items() if "read_roles" in a.features] == [
+        "force_password_reset", "disable", "revoke_sessions"]
+
+
+def test_needs_names_each_feature_and_its_permissions():
+    """The editor's permission line names each feature with the permission sets that enable it."""
+    needs = ACTION_TYPES["revoke_sessions"].needs()
+    assert needs[0] == ("Revoke Microsoft sign-in sessions: User.RevokeSessions.All or User.ReadWrite.All or "
+                        "Directory.ReadWrite.All")
+    assert needs[1].startswith("Check for Entra admin roles before acting: Directory.Read.All or ")
+    assert ACTION_TYPES["revoke_sessions"].needs(exclude=("read_roles",)) == needs[:1]
+
+
+def test_revoke_cannot_tell_whether_it_was_done_and_asks_graph_nothing():
+    """Revoke's "already done?" is None (Graph shows no revocation time) without a Graph request: it simply repeats."""
+    graph = StateOnly(accountEnabled=True)
+    assert ACTION_TYPES["revoke_sessions"].already_done(graph, Account(), SINCE) is None
+    assert graph.calls == 0
 
 
 @pytest.mark.parametrize(("changed", "expected"), [
@@ -120,7 +145,7 @@ def test_uncertain_outcome_settles_per_action():
     """A reset seen done after a crash fails (its mail is lost); the others succeed as verified after restart."""
     reset = ACTION_TYPES["force_password_reset"].on_uncertain_done()
     assert reset.status == "failed" and reset.error_code == "mail_not_sent" and reset.error
-    for key in ("unlock", "disable"):
+    for key in ("unlock", "disable", "revoke_sessions"):
         settled = ACTION_TYPES[key].on_uncertain_done()
         assert settled.status == "succeeded" and settled.error is None
         assert settled.public == f"Done: {ACTION_TYPES[key].label}." and settled.detail == {"verified_after_restart": True}
