@@ -83,6 +83,8 @@ class Config:
     RATELIMIT_SSO_CALLBACK = os.environ.get("RATELIMIT_SSO_CALLBACK", "60 per minute")
     # Failed Microsoft sign-ins per browser (address + session), counting only failures of a real flow: then 429.
     RATELIMIT_SSO_FAILURES = os.environ.get("RATELIMIT_SSO_FAILURES", "20 per 15 minutes")
+    RATELIMIT_ASK_IT_IP = os.environ.get("RATELIMIT_ASK_IT_IP", "5 per hour")  # the public "Can't sign in?" form
+    RATELIMIT_ASK_IT_EMAIL = os.environ.get("RATELIMIT_ASK_IT_EMAIL", "3 per day")
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
     PROXY_FIX_HOPS = int(os.environ.get("PROXY_FIX_HOPS", "0"))
     LOG_JSON = _env_bool("LOG_JSON", False)
@@ -163,6 +165,8 @@ class TestingConfig(Config):
     RATELIMIT_SSO_START = "1000 per minute"
     RATELIMIT_SSO_CALLBACK = "1000 per minute"
     RATELIMIT_SSO_FAILURES = "1000 per minute"
+    RATELIMIT_ASK_IT_IP = "1000 per minute"
+    RATELIMIT_ASK_IT_EMAIL = "1000 per minute"
     GRAPH_BACKOFF_BASE = 0.01
     GRAPH_BACKOFF_CAP = 0.05
     GRAPH_MAX_TOTAL_SLEEP = 5.0

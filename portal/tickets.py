@@ -174,7 +174,8 @@ def admin_detail(ticket: Ticket, viewer=None) -> dict:
     events = db.session.scalars(sa.select(AuditEvent).where(sa.or_(*(
         sa.and_(AuditEvent.target_type == kind, AuditEvent.target_id.in_(ids)) for kind, ids in targets if ids)))
         .order_by(AuditEvent.id)).all()
-    return {"runs": runs, "audit_events": events, "requester": db.session.get(Requester, ticket.requester_id),
+    return {"runs": runs, "audit_events": events,
+            "requester": db.session.get(Requester, ticket.requester_id) if ticket.requester_id else None,
             "about": db.session.get(Requester, ticket.subject_requester_id) if ticket.subject_requester_id else None,
             "category": db.session.get(ServiceCategory, ticket.category_id) if ticket.category_id else None,
             "approvals": [(a, approvals.approver_label(a), bool(viewer) and approvals.may_decide(a, viewer))

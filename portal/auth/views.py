@@ -7,9 +7,11 @@ cookie, so the flow kept in the server-side session is found and checked (state,
 """
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
-from portal import sign_in
+from portal import help_requests, sign_in
 from portal.auth import sso
+from portal.auth.forms import AskItForm
 from portal.devices.web import flash_ended_devices
+from portal.exceptions import ValidationError
 from portal.extensions import csrf, limiter
 from portal.security import public_url, safe_next_url
 
@@ -66,3 +68,25 @@ def logout():
 def signed_out():
     """Where sign-out lands after Microsoft's end-session endpoint."""
     return render_template("auth/signed_out.html")
+
+
+def _asker_email() -> str:
+    """The rate-limit key for the email a help request names (lower-cased), so one address cannot be flooded."""
+    return "ask-it:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+@bp.route("/help", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_ASK_IT_IP"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_ASK_IT_EMAIL"], methods=["POST"], key_func=_asker_email)
+def ask_it():
+    """Can't sign in? Ask IT: an unverified ticket and its number, the same answer whether the account exists or not."""
+    form = AskItForm()
+    if form.validate_on_submit():
+        try:
+            ticket = help_requests.ask_it(form.email.data, form.message.data, request.remote_addr)
+        except ValidationError as exc:
+            for name, message in (exc.detail or {}).get("errors", {}).items():
+                getattr(form, name).errors = [message]
+        else:
+            return render_template("auth/ask_it_sent.html", number=ticket.id)
+    return render_template("auth/ask_it.html", form=form), (422 if form.errors else 200)

@@ -35,6 +35,8 @@ class ApprovalCard:
     def summary(self) -> str:
         """One line for lists and email subjects."""
         about = f" for {self.target.label}" if self.target.id != self.raiser.id else ""
+        if self.ticket.unverified:
+            return f"{self.service}{about}, asked from the public form as {self.ticket.contact_email} (unverified)"
         return f"{self.service}{about}, asked by {self.raiser.label}"
 
     @property

@@ -21,6 +21,7 @@ APPROVERS = {
     "any_admin": "Any IT admin",
 }
 SERVICE_RULE = "target_manager_or_admin"  # a service's 'anyone, approval required' rule, for someone else
+UNVERIFIED = "unverified_request"  # a ticket from the public form: an admin checks who asked
 MAX_COMMENT = 2000
 
 
@@ -44,7 +45,7 @@ def plan(ticket: Ticket, flows: list[Workflow]) -> list[Approval]:
     raiser = db.session.get(Requester, ticket.requester_id)
     target = db.session.get(Requester, ticket.subject_requester_id) if ticket.subject_requester_id else raiser
     category = db.session.get(ServiceCategory, ticket.category_id) if ticket.category_id else None
-    wanted = []
+    wanted = [(UNVERIFIED, None, None)] if ticket.unverified else []
     if category and category.target_rule == "anyone_approval" and target.id != raiser.id:
         wanted.append((SERVICE_RULE, None, None))
     wanted += [(step.approver, step.id, step.approver_admin_id) for flow in flows for step in flow.steps
@@ -63,6 +64,9 @@ def _decider(rule: str, raiser: Requester, target: Requester, admin_id: int | No
     """Resolve the rule to people now; a missing or conflicted manager falls back to any admin, and says so."""
     if rule == "any_admin":
         return Decider(any_admin=True)
+    if rule == UNVERIFIED:
+        return Decider(any_admin=True, note="Asked from the public form by someone who was not signed in: check who "
+                                            "asked before approving.")
     if rule == "named_admin":
         admin = db.session.get(Admin, admin_id) if admin_id else None
         return (Decider(admin_id=admin.id) if admin and admin.is_enabled else

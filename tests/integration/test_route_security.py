@@ -24,13 +24,14 @@ STATE_CHANGING = {
     "admin.ticket_detail": "admin", "admin.retry_run": "admin", "admin.workflow_edit": "admin", "admin.step_up": "admin",
     "admin.approve_run": "admin", "admin.decide_approval": "admin", "admin.requester_action": "admin",
     "admin.category_rule": "admin", "requester.approval": "requester",
-    "auth.callback_post": "anyone", "auth.start": "anyone", "auth.logout": "signed in",
+    "auth.callback_post": "anyone", "auth.start": "anyone", "auth.logout": "signed in", "auth.ask_it": "anyone",
     "requester.sign_out_device": "requester", "requester.sign_out_others": "requester", "requester.new_ticket": "requester",
 }
 # Microsoft's form_post cannot carry our token; state (single use, bound to the session), PKCE and the nonce
 # protect it instead (tests/integration/test_sso.py forges each of them).
 CSRF_EXEMPT = {"auth.callback_post"}
 PUBLIC_GET = {"requester.index", "admin.login", "auth.login", "auth.signed_out", "auth.callback", "requester.healthz",
+              "auth.ask_it",
               "static"}
 REQUESTER_GET = {"requester.home", "requester.devices", "requester.profile", "requester.ticket", "requester.new_ticket",
                  "requester.approval"}
