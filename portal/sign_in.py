@@ -1,6 +1,7 @@
 """Signing people in and out, for admins and requesters alike: session rotation, device registration, lockout
 bookkeeping, signals and the commit happen here, never in a view (compare Flask-Security-Too's login_user)."""
 import time
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask import g, request, session
@@ -13,7 +14,7 @@ from portal.devices import registry
 from portal.entra import clients
 from portal.exceptions import DeviceLimitReached, SignInFailed
 from portal.lockout import LockoutPolicy
-from portal.models import Integration
+from portal.models import Integration, Requester
 from portal.security import rotate_session
 
 FLOWS = "auth_flows"
@@ -108,6 +109,29 @@ def start_requester_sign_in(integration_id: int, redirect_uri: str, login_hint: 
     flows[flow["state"]] = {"flow": flow, "integration_id": integration.id, "started": time.time(), "next": next_url}
     session[FLOWS] = sso.prune_flows(flows)
     return flow["auth_uri"]
+
+
+def usable_hint(email: str | None) -> str | None:
+    """A typed work email fit to pass to Microsoft as login_hint, or None (never an error: the hint is optional)."""
+    email = (email or "").strip()
+    if not 3 <= len(email) <= 254 or email.count("@") != 1 or any(c.isspace() or ord(c) < 32 for c in email):
+        return None
+    return email
+
+
+def lock_notice(email: str | None, now: datetime | None = None) -> tuple[str, datetime] | None:
+    """For a known, locked requester: where the lock is ('microsoft' or 'frontdesk') and when it ends; else None, the
+    same for an unknown email as for a known unlocked one."""
+    now, email = now or datetime.now(UTC), (email or "").lower()
+    person = db.session.scalars(sa.select(Requester).where(sa.or_(
+        sa.func.lower(Requester.user_principal_name) == email, sa.func.lower(Requester.email) == email))).first()
+    if person is None:
+        return None
+    if person.microsoft_locked_until and person.microsoft_locked_until > now:
+        return "microsoft", person.microsoft_locked_until
+    if person.locked_until and person.locked_until > now:
+        return "frontdesk", person.locked_until
+    return None
 
 
 def finish_requester_sign_in(args: dict, config) -> tuple[str, list]:

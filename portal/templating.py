@@ -3,6 +3,7 @@ from datetime import UTC, datetime
 
 from flask import Flask
 from flask_login import current_user
+from markupsafe import Markup
 
 
 def humanize_time(value: datetime | None) -> str:
@@ -25,10 +26,25 @@ def utc_format(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "—"
 
 
+def local_time(value: datetime | None) -> Markup:
+    """A <time> that shows UTC without JavaScript and the reader's own time zone with it (static/js/app.js)."""
+    if not value:
+        return Markup("—")
+    iso = value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return Markup('<time datetime="{}" data-local>{}</time>').format(iso, utc_format(value))
+
+
+def iso_utc(value: datetime | None) -> str:
+    """ISO 8601 in UTC, for data-utc attributes that app.js turns into local-time tooltips."""
+    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z") if value else ""
+
+
 def register_template_helpers(app: Flask) -> None:
     """Filters and globals every template can use."""
     app.jinja_env.filters["ago"] = humanize_time
     app.jinja_env.filters["utc"] = utc_format
+    app.jinja_env.filters["local"] = local_time
+    app.jinja_env.filters["iso"] = iso_utc
     app.jinja_env.filters["extract"] = lambda key, mapping: mapping.get(key, key)
     app.jinja_env.filters["dict_without"] = lambda d, *keys: {k: v for k, v in d.items() if k not in keys}
 

@@ -39,13 +39,15 @@ def _app(integration: Integration, creds: AppCredentials) -> msal.ConfidentialCl
 
 
 def begin_auth_code_flow(integration: Integration, creds: AppCredentials, redirect_uri: str, login_hint: str | None = None) -> dict:
-    """Begin the auth-code flow (PKCE S256, state, nonce; response_mode=form_post)."""
+    """Begin the auth-code flow (PKCE S256, state, nonce; response_mode=form_post); a work email given first goes to
+    Microsoft as login_hint, and its domain as domain_hint, so the person lands on their own organisation's page."""
     if integration.status != "verified":
         raise SignInFailed("integration_unavailable", counted=False)
     try:
         return _app(integration, creds).initiate_auth_code_flow(
             SCOPES, redirect_uri=redirect_uri, response_mode="form_post", login_hint=login_hint or None,
-            prompt="select_account")
+            domain_hint=login_hint.rsplit("@", 1)[1] if login_hint else None,
+            prompt=None if login_hint else "select_account")
     except (requests.exceptions.RequestException, ValueError) as exc:
         raise SignInFailed("unavailable", reason=exc.__class__.__name__, counted=False) from exc
 

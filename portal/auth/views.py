@@ -18,22 +18,35 @@ from portal.security import public_url, safe_next_url
 bp = Blueprint("auth", __name__)
 
 
+HINT_COOKIE = "frontdesk_login_hint"
+HINT_DAYS = 90
+
+
 @bp.route("/login")
 @limiter.limit(lambda: current_app.config["RATELIMIT_SIGN_IN_PAGES"])
 def login():
-    """One 'Sign in with Microsoft' button per verified integration."""
+    """One 'Sign in with Microsoft' button per verified integration, with the work email this device remembers."""
     return render_template("auth/login.html", integrations=sign_in.verified_integrations(),
-                           reason=request.args.get("reason"))
+                           reason=request.args.get("reason"), hint=sign_in.usable_hint(request.cookies.get(HINT_COOKIE)))
 
 
 @bp.route("/auth/start/<int:integration_id>", methods=["POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_SSO_START"])
 def start(integration_id):
-    """Begin the flow and go to Microsoft."""
+    """Say plainly when the typed account is locked; otherwise begin the flow and go to Microsoft."""
+    hint = sign_in.usable_hint(request.form.get("login_hint"))
+    notice = sign_in.lock_notice(hint) if hint else None
+    if notice:
+        return render_template("auth/login.html", integrations=sign_in.verified_integrations(), hint=hint,
+                               lock=notice, reason=None), 423
     auth_uri = sign_in.start_requester_sign_in(
-        integration_id, public_url("auth.callback"), request.form.get("login_hint"),
+        integration_id, public_url("auth.callback"), hint,
         safe_next_url(request.args.get("next"), url_for("requester.home")), current_app.config)
-    return redirect(auth_uri)
+    response = redirect(auth_uri)
+    if hint:
+        response.set_cookie(HINT_COOKIE, hint, max_age=HINT_DAYS * 86400, httponly=True, samesite="Lax",
+                            secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+    return response
 
 
 @bp.route("/auth/callback", methods=["POST"])

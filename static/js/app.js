@@ -14,6 +14,20 @@
     var message = event.target.getAttribute("data-confirm");
     if (message && !window.confirm(message)) { event.preventDefault(); event.stopImmediatePropagation(); }
   }, true);
+  // Times are sent in UTC; show them in the reader's own time zone (the UTC text stays when scripts are off).
+  function localise(root) {
+    var fmt = new Intl.DateTimeFormat(undefined, {dateStyle: "medium", timeStyle: "short", timeZoneName: "short"});
+    root.querySelectorAll("time[data-local]").forEach(function (el) {
+      var when = new Date(el.getAttribute("datetime"));
+      if (!isNaN(when)) { el.textContent = fmt.format(when); el.title = el.getAttribute("datetime"); }
+    });
+    root.querySelectorAll("[data-utc]").forEach(function (el) {
+      var when = new Date(el.getAttribute("data-utc"));
+      if (!isNaN(when)) { el.title = fmt.format(when); }
+    });
+  }
+  localise(document);
+  document.addEventListener("htmx:afterSwap", function (event) { localise(event.target); });
   // htmx posts carry the CSRF token of the page (forms also send it as a field).
   document.addEventListener("htmx:configRequest", function (event) {
     var token = document.querySelector('input[name="csrf_token"]');
