@@ -28,6 +28,7 @@ class SignInStore:
     def attach(self, directory: Path) -> None:
         """Load what a previous run left in `directory`, then keep appending there."""
         path = Path(directory) / FILE_NAME
+        path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock:
             self._path = path
             if path.exists():
