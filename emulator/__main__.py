@@ -20,7 +20,7 @@ def parse_args(argv=None):
     parser.add_argument("--seed", type=int, default=1, help="Seed for the generated directory (same seed, same users).")
     parser.add_argument("--seed-file", help="JSON file with tenants, apps and users instead of generated ones.")
     parser.add_argument("--info-file", type=Path, help="Write endpoints, credentials and the control token here as JSON.")
-    parser.add_argument("--state-dir", type=Path, help="Where to write the CA and certificates (a temp dir by default).")
+    parser.add_argument("--state-dir", type=Path, help="Where to write the CA, certificates and sign-in log (a temp dir by default).")
     parser.add_argument("--quiet", action="store_true", help="Do not log every request.")
     return parser.parse_args(argv)
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from flask import Flask, g, jsonify, request
 
-from emulator import control, delta, graph, identity, memberships
+from emulator import control, delta, graph, identity, memberships, sign_in_control, sign_in_logs
 from emulator.common import graph_error
 from emulator.state import EmulatorState
 
@@ -23,6 +23,8 @@ def create_emulator_app(state: EmulatorState) -> Flask:
     app.register_blueprint(delta.bp)
     app.register_blueprint(memberships.bp)
     app.register_blueprint(control.bp)
+    app.register_blueprint(sign_in_logs.bp)
+    app.register_blueprint(sign_in_control.bp)
 
     @app.before_request
     def _stamp():

@@ -90,3 +90,25 @@ class EmulatorClient:
 
     def stats(self) -> dict:
         return self._call("GET", "/stats")
+
+    # -- sign-in log (GET /v1.0/auditLogs/signIns) ---------------------------------------------------
+    def sign_ins(self, tenant: str | None = None) -> list[dict]:
+        """Every recorded sign-in, newest first, including those the log delay still hides from Graph."""
+        return self._call("GET", "/sign-ins", params={"tenant": tenant} if tenant else None)["value"]
+
+    def clear_sign_ins(self, tenant: str | None = None) -> int:
+        return self._call("DELETE", "/sign-ins", params={"tenant": tenant} if tenant else None)["cleared"]
+
+    def add_sign_in(self, user: str | None = None, error_code: int = 0, count: int = 1, **extra) -> list[dict]:
+        """Synthetic events for `user` (id or UPN); extra: appId, createdDateTime, ipAddress, userAgent,
+        isInteractive, failureReason, userPrincipalName (an unknown user), tenant."""
+        body = dict(extra, errorCode=error_code, count=count)
+        if user is not None:
+            body["user"] = user
+        return self._call("POST", "/sign-ins", json=body)["value"]
+
+    def sign_in_settings(self, **changes) -> dict:
+        """Read, or change `delay_seconds` and `premium` (the tenant's Entra ID P1/P2 licence)."""
+        if not changes:
+            return self._call("GET", "/sign-ins/settings")
+        return self._call("PATCH", "/sign-ins/settings", json=changes)

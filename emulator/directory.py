@@ -21,7 +21,7 @@ WRITABLE_PROPERTIES = USER_PROPERTIES - {"id", "createdDateTime", "userType", "l
 READ_ROLES = {"User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
 ALL_APP_ROLES = ("User.Read.All", "User.ReadWrite.All", "User-PasswordProfile.ReadWrite.All",
                  "User.EnableDisableAccount.All", "User.RevokeSessions.All", "Directory.Read.All",
-                 "Directory.ReadWrite.All")
+                 "Directory.ReadWrite.All", "AuditLog.Read.All")
 
 
 def _hash_password(password: str, salt: str) -> str:
@@ -114,6 +114,7 @@ class Tenant:
         self.changes: list[Change] = []
         self.seq = 0
         self.delta_epoch = 1  # bumping it invalidates every delta token issued before
+        self.premium = True  # Entra ID P1/P2: Graph serves sign-in logs only to premium tenants
         self.lock = threading.RLock()
 
     # -- reads -----------------------------------------------------------------

@@ -7,6 +7,7 @@ from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, jsonify, make_response, redirect, render_template, request
 
+from emulator import sign_in_events
 from emulator.common import apply_faults, identity_error, state
 from emulator.directory import AppRegistration, Tenant, User, password_complexity_ok
 from emulator.state import AuthCode
@@ -80,7 +81,12 @@ def _redirect_with(ctx: dict, params: dict):
     return redirect(f"{uri}{separator}{urlencode(params)}", code=302)
 
 
-def _error_redirect(ctx: dict, error: str, aadsts: int, description: str):
+def _error_redirect(ctx: dict, error: str, aadsts: int, description: str, user: User | None = None):
+    """Send the error back to the app, and record the failed sign-in in the tenant's sign-in log."""
+    tenant = state().directory.find_tenant(ctx.get("tenant_id") or "")
+    if tenant is not None:
+        sign_in_events.record(tenant, ctx.get("client_id"), aadsts, user=user, description=description,
+                              typed=request.form.get("username") or ctx.get("login_hint") or "")
     return _redirect_with(ctx, {"error": error, "error_description": f"AADSTS{aadsts}: {description}",
                                 "error_uri": f"https://login.microsoftonline.com/error?code={aadsts}"})
 
@@ -94,9 +100,11 @@ def authorize(tenant_key):
     args = request.args
     app = tenant.apps.get(args.get("client_id", ""))
     if app is None:
+        sign_in_events.record(tenant, args.get("client_id", ""), 700016, typed=args.get("login_hint", ""))
         return _error_page(700016, f"Application with identifier '{args.get('client_id')}' was not found in the "
                                    f"directory '{tenant.display_name}'.")
     if not app.accepts_redirect(args.get("redirect_uri", "")):
+        sign_in_events.record(tenant, app.client_id, 50011, typed=args.get("login_hint", ""))
         return _error_page(50011, "The redirect URI specified in the request does not match the redirect URIs "
                                   f"configured for the application '{app.client_id}'.")
     ctx = _context_from(args, tenant)
@@ -120,7 +128,7 @@ def _context_from(args, tenant: Tenant) -> dict:
     keys = ("client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge", "code_challenge_method",
             "response_mode", "prompt")
     ctx = {k: args.get(k) for k in keys}
-    ctx["tenant_id"] = tenant.id
+    ctx["tenant_id"], ctx["login_hint"] = tenant.id, args.get("login_hint")
     return ctx
 
 
@@ -148,32 +156,35 @@ def login(tenant_key):
     """The sign-in form's target: Cancel, wrong password, smart lockout, disabled, then success."""
     tenant, ctx = state().directory.find_tenant(tenant_key), state().unseal(request.form.get("ctx", ""))
     if tenant is None or ctx is None or ctx.get("tenant_id") != tenant.id:
+        if tenant is not None:
+            sign_in_events.record(tenant, "", 900561, typed=request.form.get("username", ""))
         return _error_page(900561, "The sign-in request has expired or was altered. Start again from the application.")
     app = tenant.apps.get(ctx["client_id"])
-    if request.form.get("action") == "cancel":
-        return _error_redirect(ctx, "access_denied", 65004, "User declined to consent to access the app.")
     username = request.form.get("username", "").strip()
     user = tenant.find_user(username)
+    if request.form.get("action") == "cancel":
+        return _error_redirect(ctx, "access_denied", 65004, "User declined to consent to access the app.", user)
     if user is None:
+        sign_in_events.record(tenant, app.client_id, 50034, typed=username)
         return _login_page(tenant, app, ctx, username=username, status=200, error=(
             "AADSTS50034", "This username may be incorrect. Make sure you typed it correctly."))
     now = time.time()
     if user.locked_until > now:
-        return _locked(ctx)
+        return _locked(ctx, user)
     if not user.check_password(request.form.get("password", "")):
         return _wrong_password(tenant, app, ctx, user, now)
     user.failed_sign_ins = 0
     if not user.props.get("accountEnabled", True):
-        return _error_redirect(ctx, "access_denied", 50057, "The user account is disabled.")
+        return _error_redirect(ctx, "access_denied", 50057, "The user account is disabled.", user)
     if user.force_change_password:
         return render_template("change_password.html", tenant=tenant, ctx=state().seal(
             dict(ctx, change_user=user.id, change_until=now + 600)), username=username, error=None)
     return _complete(tenant, app, ctx, user)
 
 
-def _locked(ctx):
+def _locked(ctx, user: User):
     return _error_redirect(ctx, "access_denied", 50053, "Your account is locked because you tried to sign in too "
-                           "many times with an incorrect user ID or password.")
+                           "many times with an incorrect user ID or password.", user)
 
 
 def _wrong_password(tenant, app, ctx, user: User, now: float):
@@ -184,7 +195,8 @@ def _wrong_password(tenant, app, ctx, user: User, now: float):
         if locked:
             user.locked_until, user.failed_sign_ins = now + s.lockout_seconds, 0
     if locked:
-        return _locked(ctx)
+        return _locked(ctx, user)
+    sign_in_events.record(tenant, app.client_id, 50126, user=user)
     return _login_page(tenant, app, ctx, username=user.props["userPrincipalName"], error=(
         "AADSTS50126", "Your account or password is incorrect. If you don't remember your password, reset it now."))
 
@@ -215,19 +227,20 @@ def _complete(tenant: Tenant, app: AppRegistration, ctx: dict, user: User):
     """Checks after authentication (assignment, consent), then the code and the SSO cookie."""
     if app.assignment_required and user.id not in app.assigned_user_ids:
         return _error_redirect(ctx, "access_denied", 50105, f"Your administrator has configured the application "
-                               f"{app.display_name} to block users unless they are specifically granted access.")
+                               f"{app.display_name} to block users unless they are specifically granted access.", user)
     if app.user_consent == "consent_required":
         return _error_redirect(ctx, "consent_required", 65001, "The user or administrator has not consented to use "
-                               f"the application with ID '{app.client_id}'.")
+                               f"the application with ID '{app.client_id}'.", user)
     if app.user_consent == "interaction_required":
         return _error_redirect(ctx, "interaction_required", 50076, "Due to a configuration change made by your "
-                               "administrator, you must use multi-factor authentication to access the app.")
+                               "administrator, you must use multi-factor authentication to access the app.", user)
     code = state().issue_code(AuthCode(
         tenant.id, app.client_id, ctx["redirect_uri"], user.id, (ctx.get("scope") or "").split(), ctx.get("nonce"),
         ctx.get("code_challenge"), ctx.get("code_challenge_method") or "plain", time.time() + state().code_lifetime))
     client_info = base64.urlsafe_b64encode(json.dumps({"uid": user.id, "utid": tenant.id}).encode()).decode().rstrip("=")
     response = make_response(_redirect_with(ctx, {"code": code, "client_info": client_info,
                                                   "session_state": hashlib.sha256(user.id.encode()).hexdigest()[:36]}))
+    sign_in_events.record(tenant, app.client_id, 0, user=user)
     cookie = state().seal({"tid": tenant.id, "uid": user.id, "iat": time.time()})
     response.set_cookie(SSO_COOKIE, cookie, httponly=True, samesite="Lax", path="/")
     return response
@@ -254,10 +267,16 @@ def _client_credentials_from_request():
 
 @bp.post("/<tenant_key>/oauth2/v2.0/token")
 def token(tenant_key):
-    """Client credentials and authorization code grants, with Entra's errors."""
+    """Client credentials and authorization code grants, with Entra's errors; user-flow attempts are logged."""
     tenant, error = _tenant_or_error(tenant_key)
     if error:
         return error
+    response = make_response(_token(tenant))
+    sign_in_events.record_token_attempt(tenant, response)
+    return response
+
+
+def _token(tenant: Tenant):
     client_id, secret = _client_credentials_from_request()
     if state().faults.applies_to("token"):
         blocked = apply_faults(client_id or "anonymous", identity=True)

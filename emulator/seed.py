@@ -51,7 +51,7 @@ def make_tenant(seed: int = 1, users: int = 250, domain: str | None = None, name
 def _add_apps(tenant: Tenant, rng: random.Random) -> None:
     """Full permissions, read-only, and no admin consent: enough to show every checklist state."""
     specs = [("Frontdesk", {"User.Read.All", "User-PasswordProfile.ReadWrite.All", "User.EnableDisableAccount.All",
-                            "User.RevokeSessions.All", "Directory.Read.All"}),
+                            "User.RevokeSessions.All", "Directory.Read.All", "AuditLog.Read.All"}),
              ("Frontdesk (read only)", {"User.Read.All"}),
              ("Frontdesk (no admin consent)", set())]
     for name, roles in specs:
@@ -126,6 +126,7 @@ def load_seed_file(path: str) -> list[Tenant]:
     tenants = []
     for spec in data["tenants"]:
         tenant = Tenant(spec["id"], spec["domain"], spec.get("displayName", spec["domain"]))
+        tenant.premium = bool(spec.get("premium", True))
         for app in spec.get("apps", []):
             tenant.apps[app["clientId"]] = AppRegistration(
                 app["clientId"], app.get("displayName", "App"), app["clientSecret"],

@@ -53,6 +53,7 @@ def start(*, host="127.0.0.1", https_port=0, http_port=None, users=250, seed=1, 
     began = time.monotonic()
     state = EmulatorState(build_directory(users, seed, seed_file, tenants))
     paths = create_pki(Path(state_dir))
+    state.sign_ins.attach(Path(state_dir))
     app = create_emulator_app(state)
     servers = [_serve(host, https_port, app, server_context(paths))]
     state.https_base = f"https://{_display_host(host)}:{servers[0].server_port}"

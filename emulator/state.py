@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from emulator.directory import Directory
 from emulator.faults import Faults
+from emulator.sign_in_store import SignInStore
 from emulator.tokens import TokenService
 
 
@@ -39,6 +40,7 @@ class EmulatorState:
     control_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     tokens: TokenService = field(default_factory=TokenService)
     faults: Faults = field(default_factory=Faults)
+    sign_ins: SignInStore = field(default_factory=SignInStore)
     codes: dict = field(default_factory=dict)
     code_lifetime: float = 600.0
     delta_token_ttl: float = 7 * 24 * 3600.0

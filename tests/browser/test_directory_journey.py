@@ -38,7 +38,7 @@ def test_install_verify_map_and_sync(portal_server, page, admin, app, emulator, 
     page.get_by_role("button", name="Verify and install").click()
 
     expect(page.get_by_text("Verified and installed")).to_be_visible()
-    expect(page.locator("#checklist .bi-check-circle-fill")).to_have_count(5)
+    expect(page.locator("#checklist .bi-check-circle-fill")).to_have_count(6)
     assert_accessible(page)
     page.screenshot(path=str(shots_dir / "integration-checklist.png"), full_page=True)
 
