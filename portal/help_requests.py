@@ -16,7 +16,7 @@ HELP_SERVICE = "Account locked out"
 MAX_MESSAGE = 2000
 
 
-def ask_it(email: str, message: str, ip_address: str | None) -> Ticket:
+def raise_help_request(email: str, message: str, ip_address: str | None) -> Ticket:
     """Raise an unverified ticket for whoever owns `email` (or nobody, silently); commits."""
     email, message = (email or "").strip().lower(), (message or "").strip()
     if not 3 <= len(email) <= 254 or "@" not in email:

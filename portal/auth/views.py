@@ -96,7 +96,7 @@ def ask_it():
     form = AskItForm()
     if form.validate_on_submit():
         try:
-            ticket = help_requests.ask_it(form.email.data, form.message.data, request.remote_addr)
+            ticket = help_requests.raise_help_request(form.email.data, form.message.data, request.remote_addr)
         except ValidationError as exc:
             for name, message in (exc.detail or {}).get("errors", {}).items():
                 getattr(form, name).errors = [message]
