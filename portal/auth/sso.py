@@ -132,7 +132,9 @@ def admit(integration: Integration, claims: dict, policy: LockoutPolicy, now: da
     if is_locked(requester, now):
         raise SignInFailed("locked", requester=requester, until=requester.locked_until, counted=False)
     if requester.status != "active":
-        raise SignInFailed("portal_disabled" if requester.status == "disabled" else "portal_deleted", requester=requester)
+        # Microsoft accepted the password: a refused sign-in is not a failed one, so it never counts towards lockout.
+        raise SignInFailed("portal_disabled" if requester.status == "disabled" else "portal_deleted", requester=requester,
+                           counted=False)
     register_success(requester)
     requester.last_signed_in_at = now
     return requester

@@ -175,17 +175,24 @@ def test_wrong_tenant_is_refused(client, synced, person, db):
     assert failure_kind(sso.sign_in(client, synced, person["userPrincipalName"], PASSWORD)) == "wrong_tenant"
 
 
-def test_portal_lockout_says_until_when_and_admin_unlocks(client, app, synced, person, db, login_as):
-    """Five counted failures lock the requester; the page says until when; an admin unlock lets them in."""
+def test_portal_lockout_says_until_when_and_admin_unlocks(client, app, synced, person, db, login_as, emulator):
+    """A refused sign-in (Microsoft accepted the password) never counts; five wrong passwords at Microsoft, read
+    from Entra's sign-in logs, lock the requester; the page says until when; an admin unlock lets them in."""
+    from portal import jobs
+
     requester = db.session.scalar(sa.select(Requester).where(Requester.entra_object_id == person["id"]))
     requester.status = "disabled"
     db.session.commit()
-    for _ in range(5):
-        sso.sign_in(client, synced, person["userPrincipalName"], PASSWORD)
+    for _ in range(6):
+        assert failure_kind(sso.sign_in(client, synced, person["userPrincipalName"], PASSWORD)) == "portal_disabled"
     db.session.refresh(requester)
-    assert requester.locked_until is not None
+    assert requester.locked_until is None and requester.failed_attempts == 0
     requester.status = "active"
     db.session.commit()
+    emulator.add_sign_in(person["id"], error_code=50126, count=5, appId=synced.client_id)
+    jobs.import_sign_ins(app)
+    db.session.refresh(requester)
+    assert requester.locked_until is not None
     locked = sso.sign_in(client, synced, person["userPrincipalName"], PASSWORD)
     assert failure_kind(locked) == "locked" and "The lock lifts at" in locked.get_data(as_text=True)
     db.session.refresh(requester)
@@ -235,9 +242,9 @@ def test_lockout_maths_with_frozen_clock(app, synced, person, db):
     requester = db.session.scalar(sa.select(Requester).where(Requester.entra_object_id == person["id"]))
     t0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
     for i in range(5):
-        service.record_failure(service.SignInFailed("portal_disabled", requester=requester), LockoutPolicy(), t0 + timedelta(minutes=i))
+        service.record_failure(service.SignInFailed("microsoft_error", requester=requester), LockoutPolicy(), t0 + timedelta(minutes=i))
     assert requester.locked_until == t0 + timedelta(minutes=4 + 15)
     t1 = requester.locked_until + timedelta(seconds=1)
     for i in range(5):
-        service.record_failure(service.SignInFailed("portal_disabled", requester=requester), LockoutPolicy(), t1 + timedelta(seconds=i))
+        service.record_failure(service.SignInFailed("microsoft_error", requester=requester), LockoutPolicy(), t1 + timedelta(seconds=i))
     assert requester.locked_until == t1 + timedelta(seconds=4) + timedelta(minutes=30)
