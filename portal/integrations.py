@@ -14,7 +14,7 @@ from portal.entra.clients import MicrosoftSettings, app_credentials, credentials
 from portal.entra.cloud import CLOUDS
 from portal.entra.credentials import AppCredentials, EntraError
 from portal.entra.graph import GraphClient, GraphError, RetryPolicy
-from portal.exceptions import ValidationError
+from portal.exceptions import Conflict, ValidationError
 from portal.models import FieldMapping, Integration
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -95,10 +95,12 @@ def install(form: InstallRequest, settings: MicrosoftSettings, *, actor: signals
     creds = app_credentials(settings, form.cloud, clean["tenant_id"], clean["client_id"], clean["client_secret"])
     try:
         result = probe(creds, settings.retry)
-    except EntraError as exc:
+        _refuse_second_install(clean["tenant_id"], result.tenant_guid)
+    except (EntraError, Conflict) as exc:
+        info = exc.support_info() if isinstance(exc, EntraError) else {"error_code": exc.code}
         signals.integration_failing.send("integrations", actor=actor, target=signals.Target("integration", None, clean["name"]),
                                          outcome="failure", reason=f"Install refused: {exc.message}",
-                                         detail={k: v for k, v in exc.support_info().items() if k != "description"})
+                                         detail={k: v for k, v in info.items() if k != "description"})
         db.session.commit()
         raise
     integration = Integration(
@@ -114,6 +116,16 @@ def install(form: InstallRequest, settings: MicrosoftSettings, *, actor: signals
     _record_probe(integration, result, actor)
     db.session.commit()
     return integration
+
+
+def _refuse_second_install(tenant_id: str, tenant_guid: str | None) -> None:
+    """One installation per Entra tenant: the same people twice would be two requesters each and two sign-in buttons."""
+    keys = {k.lower() for k in (tenant_id, tenant_guid) if k}
+    for existing in all_integrations():
+        if keys & {k.lower() for k in (existing.tenant_id, existing.directory_tenant_id) if k}:
+            raise Conflict(f"This Microsoft Entra tenant is already installed as '{existing.name}'. To use another "
+                           "app registration for it, open that installation and replace its credentials there.",
+                           code="tenant_already_installed", detail={"integration_id": existing.id})
 
 
 def verify(integration: Integration, settings: MicrosoftSettings, *, actor: signals.Principal) -> Probe:

@@ -1,9 +1,12 @@
 """Sign-in attempts imported from Entra's sign-in logs; the import's watermark; when a requester's lock started;
-unverified tickets from the public "Can't sign in?" form.
+unverified tickets from the public "Can't sign in?" form. Reports tenants installed more than once (from now on
+a second install is refused; the admin keeps one and uninstalls the other).
 
 Revision ID: 0004
 Revises: 0003
 """
+import logging
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -14,6 +17,7 @@ depends_on = None
 
 
 def upgrade():
+    _report_tenants_installed_twice()
     op.create_table(
         'sign_in_events',
         sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -73,3 +77,13 @@ def downgrade():
         batch_op.drop_column('sign_in_status')
         batch_op.drop_column('sign_in_watermark')
     op.drop_table('sign_in_events')
+
+
+def _report_tenants_installed_twice():
+    rows = op.get_bind().execute(sa.text(
+        "SELECT directory_tenant_id, COUNT(*), MIN(name), MAX(name) FROM integrations "
+        "WHERE directory_tenant_id IS NOT NULL GROUP BY directory_tenant_id HAVING COUNT(*) > 1")).all()
+    for tenant, count, first, last in rows:
+        logging.getLogger("alembic.runtime.migration").warning(
+            "Tenant %s is installed %s times (for example '%s' and '%s'): keep one installation and uninstall the "
+            "others; a new second install is refused.", tenant, count, first, last)

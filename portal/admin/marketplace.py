@@ -5,7 +5,7 @@ from portal import integrations
 from portal.admin import bp
 from portal.admin.forms import ActionForm, InstallForm, SecretForm
 from portal.admin.views_common import actor, ms_settings
-from portal.exceptions import EntraError, ValidationError
+from portal.exceptions import Conflict, EntraError, ValidationError
 
 
 @bp.route("/marketplace")
@@ -26,7 +26,7 @@ def install_page():
                 form.secret_expires_on.data, form.cloud.data), ms_settings(), actor=actor())
         except ValidationError as exc:
             _attach(form, exc.detail.get("errors", {}))
-        except EntraError as exc:
+        except (EntraError, Conflict) as exc:
             failure = exc
         else:
             ok = integration.status == "verified"

@@ -183,3 +183,23 @@ def test_two_tenants_can_be_installed(admin_client, emulator, db):
     install_form(admin_client, emulator, name="Contoso contractors", app_name="Frontdesk (read only)")
     names = db.session.scalars(sa.select(Integration.name).order_by(Integration.name)).all()
     assert names == ["Contoso contractors", "Contoso staff"]
+
+
+def test_a_tenant_is_installed_once(admin_client, emulator, db, app, runner):
+    """A second install of the same tenant, with another app registration or by its domain, is refused naming the
+    existing installation (form and CLI), audited, and nothing is saved."""
+    assert install_form(admin_client, emulator).status_code == 302
+    second = install_form(admin_client, emulator, app_name="Frontdesk (read only)", name="Contoso again")
+    body = second.get_data(as_text=True)
+    assert second.status_code == 422 and "already installed as &#39;Contoso staff&#39;" in body
+    assert 'id="existing-install"' in body
+    by_domain = install_form(admin_client, emulator, tenant_id=emulator.info["tenant_domain"], name="By domain")
+    assert by_domain.status_code == 422
+    creds = emulator.app("Frontdesk (read only)")
+    result = runner.invoke(args=["integration", "add", "--name", "CLI copy", "--tenant", emulator.tenant_id,
+                                 "--client-id", creds["client_id"], "--secret-expires", "2030-01-01"],
+                           input=creds["client_secret"] + "\n")
+    assert result.exit_code != 0 and "already installed as 'Contoso staff'" in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Integration)) == 1
+    refusals = db.session.scalars(sa.select(AuditEvent.reason).where(AuditEvent.action == "integration.failing")).all()
+    assert sum("already installed" in r for r in refusals) == 3
