@@ -227,9 +227,10 @@ def save_mapping(integration: Integration, requested: dict, *, actor: signals.Pr
             changes[name] = [row.graph_attribute, attribute]
             row.graph_attribute = attribute
     if changes:
-        integration.mapping_version += 1
         integration.delta_link = None
         signals.mapping_changed.send("integrations", actor=actor, target=_installation_target(integration), detail=changes)
+    if changes or not integration.mapping_version:
+        integration.mapping_version += 1  # also the first save of the defaults: from then on the scheduler syncs
     db.session.commit()
     return changes
 

@@ -50,12 +50,14 @@ def sync_settings(config) -> SyncSettings:
 
 
 def queue_due_syncs(app, now: datetime | None = None) -> list[int]:
-    """Queue a delta sync for each verified integration whose interval has passed."""
+    """Queue a delta sync for each verified integration whose mapping was saved and whose interval has passed."""
     now = now or datetime.now(UTC)
     queued = []
     with app.app_context():
         interval = timedelta(minutes=policy.get("sync_interval_minutes"))
         for integration in db.session.scalars(sa.select(Integration).where(Integration.status == "verified")):
+            if not integration.mapping_version:
+                continue  # the admin maps the fields and submits first; that submit starts the first sync
             if integration.last_sync_at and integration.last_sync_at + interval > now:
                 continue
             try:

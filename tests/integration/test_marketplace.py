@@ -177,12 +177,28 @@ def test_secret_expiry_warnings_and_daily_audit(admin_client, emulator, db, app)
     assert event.detail["days_left"] == 6
 
 
-def test_two_tenants_can_be_installed(admin_client, emulator, db):
-    """More than one installation is allowed, each with its own name and mapping."""
-    install_form(admin_client, emulator, name="Contoso staff")
-    install_form(admin_client, emulator, name="Contoso contractors", app_name="Frontdesk (read only)")
+def test_two_tenants_can_be_installed(app, admin_client, db, tmp_path):
+    """Two different tenants (one emulator serving both) each get their own installation."""
+    from emulator.server import start
+
+    from tests import leakcheck
+
+    running = start(users=5, tenants=2, https_port=0, state_dir=tmp_path)
+    leakcheck.watch(running)  # the final sweep looks for these secrets too
+    try:
+        point_at(app, type("Info", (), {"info": running.info})())
+        for name, tenant in zip(("Contoso staff", "Fabrikam staff"), running.info["tenants"], strict=True):
+            creds = next(a for a in tenant["applications"] if a["display_name"] == "Frontdesk")
+            page = admin_client.get("/admin/marketplace/entra/install").get_data(as_text=True)
+            done = admin_client.post("/admin/marketplace/entra/install", data={
+                "name": name, "tenant_id": tenant["tenant_id"], "client_id": creds["client_id"],
+                "client_secret": creds["client_secret"], "cloud": "global", "csrf_token": csrf_from(page),
+                "secret_expires_on": (date.today() + timedelta(days=200)).isoformat()})
+            assert done.status_code == 302, done.get_data(as_text=True)[:300]
+    finally:
+        running.stop()
     names = db.session.scalars(sa.select(Integration.name).order_by(Integration.name)).all()
-    assert names == ["Contoso contractors", "Contoso staff"]
+    assert names == ["Contoso staff", "Fabrikam staff"]
 
 
 def test_a_tenant_is_installed_once(admin_client, emulator, db, app, runner):

@@ -34,7 +34,13 @@ def test_jobs_are_replaced_not_duplicated(app):
 
 
 def test_due_syncs_are_queued_once(app, db, integration):
-    """A verified integration never synced is due; queueing again while queued adds nothing."""
+    """Nothing is due before the mapping is saved; then a verified integration never synced is due; queueing again
+    while queued adds nothing."""
+    from portal import integrations, signals
+
+    assert jobs.queue_due_syncs(app) == []  # installed and verified, but the fields are not mapped yet
+    assert integrations.save_mapping(integration, integrations.mapping_of(integration), actor=signals.SYSTEM) == {}
+    assert integration.mapping_version == 1  # saving the defaults unchanged still counts as the admin's submit
     assert len(jobs.queue_due_syncs(app)) == 1
     assert jobs.queue_due_syncs(app) == []
     assert jobs.run_queued_syncs(app) == 1
