@@ -180,7 +180,6 @@ def test_secret_expiry_warnings_and_daily_audit(admin_client, emulator, db, app)
 def test_two_tenants_can_be_installed(app, admin_client, db, tmp_path):
     """Two different tenants (one emulator serving both) each get their own installation."""
     from emulator.server import start
-
     from tests import leakcheck
 
     running = start(users=5, tenants=2, https_port=0, state_dir=tmp_path)
