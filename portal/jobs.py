@@ -33,6 +33,9 @@ def run_queued_syncs(app) -> int:
                 ran += 1
             except Conflict as exc:
                 log.info("sync run %s waits: %s", run_id, exc.message)
+            except Exception:  # recorded on the run by the engine; the next queued run still goes
+                log.exception("sync run %s failed", run_id)
+                db.session.rollback()
         db.session.remove()
     return ran
 

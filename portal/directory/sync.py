@@ -26,7 +26,7 @@ from portal.directory.sync_plan import (
 )
 from portal.entra import clients
 from portal.entra.graph import GraphClient, GraphError, prefetched
-from portal.exceptions import Conflict
+from portal.exceptions import Conflict, EntraError
 from portal.models import Integration, SyncRun
 
 log = logging.getLogger("portal.sync")
@@ -86,9 +86,10 @@ class SyncEngine:
             self._record_finish("succeeded")
         except SyncHeld:
             self._record_finish("awaiting_confirmation")
-        except GraphError as exc:
+        except (GraphError, EntraError) as exc:
             db.session.rollback()
-            self._record_failure(exc.message, exc.detail)
+            self._record_failure(exc.message, exc.support_info())
+            self._mark_failing_if_credentials(exc)
         except Exception as exc:
             db.session.rollback()
             log.exception("sync run %s crashed", self.run.id)
@@ -238,10 +239,25 @@ class SyncEngine:
         if status == "succeeded":  # anyone the directory now shows inactive loses a session that is still open
             signals.directory_synced.send("sync", integration_id=integration.id)
 
+    def _mark_failing_if_credentials(self, exc: GraphError | EntraError) -> None:
+        """A token or permission failure (an expired secret, revoked consent) marks the integration failing with
+        Microsoft's code and words, as Verify would; throttling and outages do not."""
+        if isinstance(exc, GraphError) and exc.http_status not in (401, 403):
+            return
+        if isinstance(exc, EntraError) and exc.retryable:
+            return
+        integration = db.session.get(Integration, self.integration.id)
+        info = {k: v for k, v in exc.support_info().items() if k != "description"}
+        integration.status, integration.status_reason, integration.last_error = "failing", exc.message, info
+        signals.integration_failing.send("sync", actor=_run_actor(self.run), target=_integration_target(integration),
+                                         outcome="failure", reason=exc.message, detail=info)
+        db.session.commit()
+
     def _record_failure(self, message: str, detail: dict) -> None:
         run = db.session.get(SyncRun, self.run.id)
         run.status, run.finished_at, run.message, run.retries = "failed", _now(), message, self.retries
-        run.errors = list(run.errors or [])[:MAX_ERRORS_KEPT - 1] + [{"user": None, "error": message, **(detail or {})}]
+        kept = {k: v for k, v in (detail or {}).items() if k != "description"}
+        run.errors = list(run.errors or [])[:MAX_ERRORS_KEPT - 1] + [{"user": None, "error": message, **kept}]
         signals.sync_finished.send("sync", actor=_run_actor(run), target=_integration_target(self.integration), outcome="failure",
                                    reason=message, detail=_run_counts(run))
         db.session.commit()

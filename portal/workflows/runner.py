@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from portal import leases, mail, signals
+from portal import integrations, leases, mail, signals
 from portal.database import db
 from portal.entra import clients
 from portal.exceptions import (
@@ -211,6 +211,9 @@ def _failed_attempt(run: ActionRun, exc: GraphError | EntraError) -> None:
                  {"error": exc.message, "code": code, "next_attempt_at": run.next_attempt_at.isoformat()}, False)
         db.session.commit()
         return
+    if isinstance(exc, EntraError):  # the app's own credentials failed (an expired secret): the integration is failing
+        integrations.mark_failing(db.session.get(Integration, run.integration_id), exc.message,
+                                  {k: v for k, v in exc.support_info().items() if k != "description"})
     _finish(run, "failed", _plain(exc, code, action_type(run.action)), {"error": exc.message, "code": code,
                                               "graph_request_id": run.graph_request_id}, error_code=code)
 
