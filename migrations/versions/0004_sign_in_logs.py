@@ -11,6 +11,10 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0004'
+WIDENED = [('user_principal_name', 255), ('display_name', 255), ('given_name', 120), ('surname', 120),
+           ('business_phone', 60), ('mobile_phone', 60), ('employee_id', 60), ('job_title', 200), ('department', 200),
+           ('company_name', 200), ('office_location', 200), ('employee_type', 60), ('street_address', 255),
+           ('city', 120), ('state', 120), ('postal_code', 40), ('country', 120)]
 down_revision = '0003'
 branch_labels = None
 depends_on = None
@@ -52,6 +56,9 @@ def upgrade():
         batch_op.add_column(sa.Column('sign_in_status', sa.String(length=20), nullable=True))
         batch_op.add_column(sa.Column('sign_in_note', sa.Text(), nullable=True))
     with op.batch_alter_table('requesters', schema=None) as batch_op:
+        for column, old in WIDENED:  # Graph's longest mappable attribute is 1024 characters: nothing is cut
+            batch_op.alter_column(column, existing_type=sa.String(length=old), type_=sa.String(length=1024),
+                                  existing_nullable=column != 'display_name')
         batch_op.add_column(sa.Column('locked_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('microsoft_locked_until', sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index(batch_op.f('ix_requesters_locked_until'), ['locked_until'], unique=False)
@@ -69,6 +76,11 @@ def downgrade():
         batch_op.drop_column('contact_email')
         batch_op.drop_column('unverified')
     with op.batch_alter_table('requesters', schema=None) as batch_op:
+        for column, old in WIDENED:  # values longer than the old width are cut back on the way down
+            op.execute(sa.text(f"UPDATE requesters SET {column} = substr({column}, 1, {old}) "  # noqa: S608 (constants)
+                               f"WHERE length({column}) > {old}"))
+            batch_op.alter_column(column, existing_type=sa.String(length=1024), type_=sa.String(length=old),
+                                  existing_nullable=column != 'display_name')
         batch_op.drop_index(batch_op.f('ix_requesters_locked_until'))
         batch_op.drop_column('microsoft_locked_until')
         batch_op.drop_column('locked_at')

@@ -28,27 +28,31 @@ class PortalField:
     max_length: int
 
 
-PORTAL_FIELDS = (
-    PortalField("display_name", "Name", "requester", "displayName", 255),
-    PortalField("given_name", "First name", "requester", "givenName", 120),
-    PortalField("surname", "Last name", "requester", "surname", 120),
-    PortalField("email", "Email", "requester", "mail", 255),
-    PortalField("user_principal_name", "User principal name (UPN)", "requester", "userPrincipalName", 255),
-    PortalField("business_phone", "Phone", "requester", "businessPhones", 60),
-    PortalField("mobile_phone", "Mobile", "requester", "mobilePhone", 60),
-    PortalField("employee_id", "Employee ID", "requester", "employeeId", 60),
-    PortalField("job_title", "Job title", "work", "jobTitle", 200),
-    PortalField("department", "Department", "work", "department", 200),
-    PortalField("company_name", "Company", "work", "companyName", 200),
-    PortalField("office_location", "Office location", "work", "officeLocation", 200),
-    PortalField("employee_type", "Employee type", "work", "employeeType", 60),
-    PortalField("manager", "Reports to (manager)", "work", "manager", 36),
-    PortalField("street_address", "Street", "address", "streetAddress", 255),
-    PortalField("city", "City", "address", "city", 120),
-    PortalField("state", "State or province", "address", "state", 120),
-    PortalField("postal_code", "Postal code", "address", "postalCode", 40),
-    PortalField("country", "Country or region", "address", "country", 120),
-)
+# Any attribute may be mapped onto any text field, and Graph's longest user attributes (streetAddress, the
+# onPremisesExtensionAttributes) hold 1024 characters, so every mapped text column holds 1024: a value is stored
+# whole or, if even longer, reported on the run and left empty, never cut.
+GRAPH_TEXT_MAX = 1024
+PORTAL_FIELDS = tuple(PortalField(name, label, tab, default, GRAPH_TEXT_MAX) for name, label, tab, default in (
+    ("display_name", "Name", "requester", "displayName"),
+    ("given_name", "First name", "requester", "givenName"),
+    ("surname", "Last name", "requester", "surname"),
+    ("email", "Email", "requester", "mail"),
+    ("user_principal_name", "User principal name (UPN)", "requester", "userPrincipalName"),
+    ("business_phone", "Phone", "requester", "businessPhones"),
+    ("mobile_phone", "Mobile", "requester", "mobilePhone"),
+    ("employee_id", "Employee ID", "requester", "employeeId"),
+    ("job_title", "Job title", "work", "jobTitle"),
+    ("department", "Department", "work", "department"),
+    ("company_name", "Company", "work", "companyName"),
+    ("office_location", "Office location", "work", "officeLocation"),
+    ("employee_type", "Employee type", "work", "employeeType"),
+    ("manager", "Reports to (manager)", "work", "manager"),
+    ("street_address", "Street", "address", "streetAddress"),
+    ("city", "City", "address", "city"),
+    ("state", "State or province", "address", "state"),
+    ("postal_code", "Postal code", "address", "postalCode"),
+    ("country", "Country or region", "address", "country"),
+))
 FIELDS = {f.name: f for f in PORTAL_FIELDS}
 TABS = (("requester", "Requester"), ("work", "Work"), ("address", "Address"))
 
@@ -118,15 +122,25 @@ def _extensions(user: dict) -> dict:
 
 
 def as_text(value, limit: int) -> str | None:
-    """Graph values as text: lists give their first item; junk types become None; long text is cut."""
+    """Graph values as text: lists give their first item; junk types and text longer than `limit` become None (never
+    cut: `too_long` tells the caller, which reports it)."""
     if type(value) is str:  # the common case, first: sync calls this about 20 times per user
-        return storable(value.strip()[:limit]) or None
+        text = value.strip()
+        return (storable(text) or None) if len(text) <= limit else None
     if isinstance(value, list):
         value = next((v for v in value if isinstance(v, str) and v.strip()), None)
     if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
         return None
     text = str(value).strip()
-    return storable(text[:limit]) or None
+    return (storable(text) or None) if len(text) <= limit else None
+
+
+def too_long(value, limit: int) -> int | None:
+    """The length of a value as_text refused for being too long, else None (only asked when as_text gave None)."""
+    if isinstance(value, list):
+        value = next((v for v in value if isinstance(v, str) and v.strip()), None)
+    length = len(value.strip()) if isinstance(value, str) else 0
+    return length if length > limit else None
 
 
 def storable(text: str) -> str:
@@ -164,7 +178,8 @@ def requester_fields(user: dict, mapping: dict, partial: bool = False) -> dict:
 
 
 def mapped_user(user: dict, mapping: dict, partial: bool = False) -> tuple[dict, str | None]:
-    """The requester fields of one Graph user and why its email was left out; partial (delta) skips absent ones."""
+    """The requester fields of one Graph user and what was left out and why (an email that is not one address, a
+    value longer than Frontdesk keeps); partial (delta) skips absent ones."""
     out, problem = {}, None
     for name, attribute, top, extension, limit in _compiled_mapping(tuple(mapping.items())):
         if partial and (not attribute or not _present(user, attribute)):
@@ -176,12 +191,21 @@ def mapped_user(user: dict, mapping: dict, partial: bool = False) -> tuple[dict,
         else:
             value = _extensions(user).get(extension) if extension else user.get(top)
             if name == "email":
-                out[name], problem = synced_mail(value, attribute)
+                out[name], mail_problem = synced_mail(value, attribute)
+                problem = _join(problem, mail_problem)
             else:
                 out[name] = as_text(value, limit)
+                length = too_long(value, limit) if out[name] is None else None
+                if length:
+                    problem = _join(problem, f"The {attribute} value has {length} characters, more than the {limit} "
+                                             f"Frontdesk keeps for {FIELDS[name].label}; it was stored as empty.")
     if not partial:
         out["display_name"] = out.get("display_name") or out.get("user_principal_name") or out.get("email") or ""
     return out, problem
+
+
+def _join(first: str | None, second: str | None) -> str | None:
+    return f"{first} {second}" if first and second else (first or second)
 
 
 def synced_mail(value, attribute: str = "mail") -> tuple[str | None, str | None]:
