@@ -49,6 +49,16 @@ def test_install_verify_map_and_sync(portal_server, page, admin, app, emulator, 
     page.get_by_role("button", name="Preview").click()
     expect(page.locator("#preview-table tbody tr")).to_have_count(5)
     expect(page.locator("#preview-table")).to_contain_text("Contoso Ltd")
+    page.get_by_label("Company").select_option("companyName")
+    page.get_by_label("Department").select_option("department")
+    page.get_by_role("button", name="Preview").click()  # a second preview: the button is still there, and works
+    expect(page.locator("#preview-table tbody tr")).to_have_count(5)
+    expect(page.get_by_role("button", name="Preview")).to_have_count(1)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways growth
+    page.get_by_label("Department").select_option("companyName")
+    page.get_by_label("Company").select_option("")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator("#preview-table")).to_contain_text("Contoso Ltd")
     assert_accessible(page)
     page.screenshot(path=str(shots_dir / "mapping-preview.png"), full_page=True)
     page.get_by_role("button", name="Save mapping and sync").click()

@@ -58,7 +58,7 @@ def test_preview_partial_for_htmx(admin_client, integration):
     response = admin_client.post(f"/admin/integrations/{integration.id}/mapping", data={k: v or "" for k, v in data.items()},
                                  headers={"HX-Request": "true"})
     body = response.get_data(as_text=True)
-    assert body.lstrip().startswith('<section id="preview"') and "<html" not in body
+    assert body.lstrip().startswith('<section id="mapping-preview"') and "<html" not in body
 
 
 def test_save_mapping_runs_full_sync_and_shows_progress(admin_client, integration, emulator, db):
