@@ -6,7 +6,8 @@ The rule, applied whenever a run finishes (and to retries):
 - when every run succeeded, the ticket is "resolved";
 - when every run is finished, none failed and at least one was cancelled (a rejected or expired approval), the
   ticket is "closed": the request was refused, nothing is left for IT to do, and it is not "resolved".
-A ticket without runs is never touched here. Admins may still set any status by hand.
+A ticket without runs is never touched here. Admins may still set any status by hand. The requester is emailed
+every change except the automatic return to "in_progress" on a retry, whose outcome follows within moments.
 """
 import sqlalchemy as sa
 
@@ -64,7 +65,7 @@ def follow_runs(ticket: Ticket) -> None:
 
 
 def reopen(ticket_id: int, actor: signals.Principal) -> None:
-    """A failed run was queued again: the ticket is being worked on ("in_progress"); not committed."""
+    """A failed run was queued again: the ticket is being worked on ("in_progress"); not committed, not mailed."""
     _change(db.session.get(Ticket, ticket_id), "in_progress", actor, why="retry")
 
 
