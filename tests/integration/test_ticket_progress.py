@@ -195,3 +195,21 @@ def test_the_ticket_page_polls_while_a_run_is_queued_and_stops_after(app, db, sy
     for who, _, fragment in pages:
         done = who.get(fragment).get_data(as_text=True)
         assert "hx-trigger" not in done and 'data-status="resolved"' in done and 'data-live="no"' in done
+
+
+def test_a_polled_fragment_whose_session_ended_sends_the_tab_to_sign_in(app, db, requester, catalogue, login_as,
+                                                                        client):
+    """When the session is gone, the poll gets a 401 with HX-Redirect to sign-in rather than the sign-in page
+    swapped into the fragment; an ordinary request still gets the plain redirect."""
+    from portal import tickets
+
+    ticket = tickets.create(requester, catalogue["General request"].id, "Printer", "")
+    login_as(requester)
+    assert client.get(f"/tickets/{ticket.id}/live", headers={"HX-Request": "true"}).status_code == 200
+    with client.session_transaction() as sess:
+        sess.clear()
+    polled = client.get(f"/tickets/{ticket.id}/live", headers={"HX-Request": "true"})
+    assert polled.status_code == 401 and polled.headers["HX-Redirect"].startswith("/login?next=")
+    assert polled.headers["Content-Security-Policy"]
+    plain = client.get(f"/tickets/{ticket.id}/live")
+    assert plain.status_code == 302 and plain.headers["Location"].startswith("/login?next=")
