@@ -137,6 +137,7 @@ class Config:
         "microsoft_lockout_window_minutes": 15,
         "microsoft_lockout_seconds": 60,
         "sign_in_history_days": 90,
+        "it_notify_email": "",
     }
 
 

@@ -45,7 +45,10 @@ ACTIONS = {
     "requester.sign_out": "A requester signed out.",
     "audit.archived": "Events older than the retention were written to a JSON Lines archive and deleted.",
     "ticket.created": "A requester raised a ticket (the subject and description are not copied here).",
-    "ticket.status_changed": "An admin changed a ticket's status; detail holds old and new.",
+    "ticket.status_changed": "A ticket's status changed: by an admin, or by the system when its actions finished or "
+                             "a failed one was retried; detail holds old, new and why.",
+    "ticket.commented": "A requester or an admin commented on a ticket (internal: an admin's note); the text is not "
+                        "copied here.",
     "workflow.saved": "An admin created or changed a workflow; detail lists its steps.",
     "action.requested": "A workflow, or an admin from a requester's page (with a reason), queued an App Integration "
                         "action (reset, unlock, disable, revoke sessions) for a requester.",

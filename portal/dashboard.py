@@ -5,14 +5,14 @@ import sqlalchemy as sa
 
 from portal import integrations, policy
 from portal.database import db
-from portal.models import ActionRun, AuditEvent, DeviceSession, Requester, SyncRun
+from portal.models import ActionRun, AuditEvent, DeviceSession, Requester, SyncRun, Ticket
 
 SIGN_IN_ACTIONS = ("requester.sign_in", "requester.sign_in_failed", "admin.sign_in", "admin.sign_in_failed")
 
 
 def overview() -> dict:
     """Everything the dashboard template shows, in one call."""
-    return {"waiting": actions_needing_an_admin(), "counts": requester_counts(), "integrations": integration_health(),
+    return {"waiting": actions_needing_an_admin(), "needs_attention": tickets_needing_attention(), "counts": requester_counts(), "integrations": integration_health(),
             "recent": recent_events(),
             "interval": timedelta(minutes=policy.get("sync_interval_minutes")), "sign_ins": sign_ins_per_day(),
             "syncs": recent_syncs(), "devices": devices_by_type()}
@@ -25,6 +25,11 @@ def actions_needing_an_admin(limit: int = 10) -> list[ActionRun]:
         ActionRun.status == "awaiting_approval",
         sa.and_(ActionRun.status == "failed", ActionRun.created_at >= since))).order_by(ActionRun.id.desc())
         .limit(limit)).all()
+
+
+def tickets_needing_attention() -> int:
+    """How many tickets have a failed action that IT has not dealt with yet."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Ticket).where(Ticket.status == "needs_attention"))
 
 
 def requester_counts() -> dict:

@@ -109,6 +109,17 @@ def _security_headers(response):
     return response
 
 
+def _sign_in_as_a_page(response):
+    """A polled fragment whose session ended would swap the sign-in page into itself: for htmx, a redirect to
+    sign-in becomes a 401 whose HX-Redirect sends the whole browser tab there instead."""
+    if request.headers.get("HX-Request") and response.status_code in (301, 302, 303) and \
+            urlsplit(response.location or "").path in (url_for("auth.login"), url_for("admin.login")):
+        location = response.location
+        response = current_app.response_class("", status=401)
+        response.headers["HX-Redirect"] = location
+    return response
+
+
 def _refuse_nul_bytes():
     """NUL never belongs in a form, a query or a path, and PostgreSQL cannot store it: refuse it at the door."""
     values = [request.path, *request.args.values(), *(request.form.values() if request.method == "POST" else ())]
@@ -135,6 +146,7 @@ def register_security(app: Flask) -> None:
 
     app.before_request(guard)
     app.after_request(_security_headers)
+    app.after_request(_sign_in_as_a_page)  # runs first (Flask calls after_request hooks in reverse)
 
 
 def rotate_session() -> None:

@@ -5,6 +5,8 @@ from flask import Flask
 from flask_login import current_user
 from markupsafe import Markup
 
+from portal import ticket_progress
+
 
 def humanize_time(value: datetime | None) -> str:
     """'3 minutes ago' style text for timestamps; absolute time goes in the title attribute."""
@@ -45,6 +47,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["utc"] = utc_format
     app.jinja_env.filters["local"] = local_time
     app.jinja_env.filters["iso"] = iso_utc
+    app.jinja_env.filters["status_label"] = ticket_progress.label
     app.jinja_env.filters["extract"] = lambda key, mapping: mapping.get(key, key)
     app.jinja_env.filters["dict_without"] = lambda d, *keys: {k: v for k, v in d.items() if k not in keys}
 

@@ -2,7 +2,7 @@
 what the ticket pages show."""
 import sqlalchemy as sa
 
-from portal import signals
+from portal import signals, ticket_progress
 from portal.database import contains_text, db
 from portal.exceptions import NotFound, ValidationError
 from portal.models import ActionRun, Admin, Approval, AuditEvent, Requester, ServiceCategory, Ticket, TicketEvent
@@ -15,8 +15,8 @@ CATALOGUE = (  # name, description, target rule (portal.workflows.targeting.TARG
      "anyone_approval"),
     ("General request", "Anything else IT can help with.", "self"),
 )
-STATUSES = ("open", "in_progress", "resolved", "closed")
-OPEN = ("open", "in_progress")
+STATUSES = ("open", "in_progress", "needs_attention", "resolved", "closed")
+OPEN = ("open", "in_progress", "needs_attention")
 ADMIN_PAGE_SIZE = 50
 RECENT_EVENTS = 8
 
@@ -111,7 +111,7 @@ def create(requester: Requester, category_id: int, subject: str, description: st
                                 target=signals.Target("ticket", str(ticket.id), f"#{ticket.id} {category.name}"),
                                 detail={"category": category.name, "actions": [r.action for r in runs],
                                         "about": subject_person.id if subject_person else None})
-    db.session.commit()
+    ticket_progress.follow_runs(ticket)  # commits; an action that could not even start needs IT at once
     return ticket
 
 
@@ -145,7 +145,8 @@ def requester_ticket_page(requester: Requester, ticket_id: int) -> dict:
     """One of the requester's tickets with its service and the friendly side of its timeline."""
     ticket = for_requester(requester, ticket_id)
     category = db.session.get(ServiceCategory, ticket.category_id) if ticket.category_id else None
-    return {"ticket": ticket, "category": category, "events": [e for e in ticket.events if e.visible_to_requester]}
+    return {"ticket": ticket, "category": category, "events": [e for e in ticket.events if e.visible_to_requester],
+            "live": ticket_progress.is_live(ticket.id)}
 
 
 def admin_listing(status: str | None, category_id: int | None, text: str | None, page: int | None) -> dict:
@@ -174,7 +175,7 @@ def admin_detail(ticket: Ticket, viewer=None) -> dict:
     events = db.session.scalars(sa.select(AuditEvent).where(sa.or_(*(
         sa.and_(AuditEvent.target_type == kind, AuditEvent.target_id.in_(ids)) for kind, ids in targets if ids)))
         .order_by(AuditEvent.id)).all()
-    return {"runs": runs, "audit_events": events,
+    return {"runs": runs, "audit_events": events, "live": ticket_progress.is_live(ticket.id),
             "requester": db.session.get(Requester, ticket.requester_id) if ticket.requester_id else None,
             "about": db.session.get(Requester, ticket.subject_requester_id) if ticket.subject_requester_id else None,
             "category": db.session.get(ServiceCategory, ticket.category_id) if ticket.category_id else None,
@@ -184,14 +185,7 @@ def admin_detail(ticket: Ticket, viewer=None) -> dict:
 
 
 def set_status(ticket: Ticket, status: str, actor: signals.Principal) -> None:
-    """Change status (admins), on the timeline and in the audit log."""
+    """Change status (admins), on the timeline and in the audit log; the requester is emailed."""
     if status not in STATUSES:
         raise ValidationError("Unknown status.")
-    if status == ticket.status:
-        return
-    old, ticket.status = ticket.status, status
-    db.session.add(TicketEvent(ticket_id=ticket.id, kind="status", actor_type=actor.type, actor_label=actor.label,
-                               public_message=f"Status changed to {status.replace('_', ' ')}."))
-    signals.ticket_status_changed.send("tickets", actor=actor, target=signals.Target("ticket", str(ticket.id), f"#{ticket.id}"),
-                                       detail={"old": old, "new": status})
-    db.session.commit()
+    ticket_progress.set_by_hand(ticket, status, actor)

@@ -1,9 +1,21 @@
 """WTForms for the admin pages; CSRF comes from Flask-WTF on every form."""
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, IntegerField, PasswordField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, Length, NumberRange
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, Length, NumberRange, ValidationError
 
+from portal import mail
 from portal.entra.cloud import choices as cloud_choices
+from portal.exceptions import MailError
 
 
 class SmallIntegerField(IntegerField):
@@ -60,7 +72,25 @@ class PolicyForm(FlaskForm):
                                                   validators=[NumberRange(10, 86400)])
     sign_in_history_days = SmallIntegerField("Keep sign-in history from Microsoft (days)",
                                              validators=[NumberRange(7, 3650)])
+    it_notify_email = StringField("IT notification email", validators=[Length(max=254)], filters=[
+        lambda v: (v or "").strip()], description="Told when a ticket needs attention. Leave empty to tell nobody.")
     submit = SubmitField("Save settings")
+
+    def validate_it_notify_email(self, field):
+        """One valid address (the same check every outgoing mail makes), or empty."""
+        if field.data:
+            try:
+                mail.single_recipient(field.data)
+            except MailError as exc:
+                raise ValidationError("Enter one valid email address, or leave it empty.") from exc
+
+
+class AdminCommentForm(FlaskForm):
+    """An admin's comment on a ticket: to the requester, or an internal note only admins see."""
+
+    body = TextAreaField("Comment", validators=[DataRequired(message="Write a comment."), Length(max=5000)])
+    internal = BooleanField("Internal note (only IT sees it)")
+    submit = SubmitField("Add comment")
 
 
 class InstallForm(FlaskForm):

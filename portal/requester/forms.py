@@ -22,3 +22,10 @@ class DecisionForm(FlaskForm):
                             description="The person who asked reads it. Required when you reject.")
     approve = SubmitField("Approve")
     reject = SubmitField("Reject")
+
+
+class CommentForm(FlaskForm):
+    """A requester's comment on their ticket, read by IT."""
+
+    body = TextAreaField("Comment", validators=[DataRequired(message="Write a comment."), Length(max=5000)])
+    submit = SubmitField("Add comment")

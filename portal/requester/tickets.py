@@ -2,10 +2,10 @@
 from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from portal import jobs, tickets
+from portal import jobs, ticket_comments, tickets
 from portal.exceptions import ValidationError
 from portal.requester import bp
-from portal.requester.forms import DecisionForm, TicketForm
+from portal.requester.forms import CommentForm, DecisionForm, TicketForm
 from portal.security import requester_required
 from portal.workflows import approval_notices, approvals, targeting
 
@@ -36,7 +36,33 @@ def new_ticket():
 @requester_required
 def ticket(ticket_id):
     """The ticket and the friendly side of its timeline."""
-    return render_template("requester/ticket.html", **tickets.requester_ticket_page(current_user, ticket_id))
+    return render_template("requester/ticket.html", **tickets.requester_ticket_page(current_user, ticket_id),
+                           comment_form=CommentForm())
+
+
+@bp.route("/tickets/<int:ticket_id>/live")
+@requester_required
+def ticket_progress_fragment(ticket_id):
+    """The polled part of the ticket page (status and timeline); only for a ticket the requester may see."""
+    return render_template("_ticket_live.html", **tickets.requester_ticket_page(current_user, ticket_id),
+                           live_url=url_for("requester.ticket_progress_fragment", ticket_id=ticket_id), admin_view=False)
+
+
+@bp.route("/tickets/<int:ticket_id>/comments", methods=["POST"])
+@requester_required
+def comment(ticket_id):
+    """Write to IT on one of my tickets; someone else's ticket is 'not found'."""
+    page = tickets.requester_ticket_page(current_user, ticket_id)
+    form = CommentForm()
+    if form.validate_on_submit():
+        try:
+            ticket_comments.add(page["ticket"], current_user, form.body.data)
+        except ValidationError as exc:
+            form.body.errors = [exc.message]
+        else:
+            flash("Comment added. IT will read it.", "success")
+            return redirect(url_for("requester.ticket", ticket_id=ticket_id) + "#timeline")
+    return render_template("requester/ticket.html", **page, comment_form=form), 422
 
 
 @bp.route("/approvals/<int:approval_id>", methods=["GET", "POST"])

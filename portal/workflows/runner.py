@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from portal import integrations, leases, mail, signals
+from portal import integrations, leases, mail, signals, ticket_progress
 from portal.database import db
 from portal.entra import clients
 from portal.exceptions import (
@@ -248,7 +248,7 @@ def _finish(run: ActionRun, status: str, error: str | None, detail: dict, *, err
                                          "attempts": run.attempts})
     ticket = db.session.get(Ticket, run.ticket_id)
     ticket.updated_at = action_clock()
-    db.session.commit()
+    ticket_progress.follow_runs(ticket)  # commits the run with the ticket's new status, then tells IT and the requester
 
 
 def retry(ticket_id: int, run_id: int, actor: signals.Principal) -> ActionRun:
@@ -264,5 +264,6 @@ def retry(ticket_id: int, run_id: int, actor: signals.Principal) -> ActionRun:
     timeline(fresh, "action_queued", f"{action_type(run.action).label} is queued again.", {"retry_of": run.id})
     signals.action_requested.send("workflows", actor=actor, target=signals.Target("action_run", str(fresh.id), run.action),
                                   detail={"action": run.action, "ticket": run.ticket_id, "retry_of": run.id})
+    ticket_progress.reopen(run.ticket_id, actor)
     db.session.commit()
     return fresh

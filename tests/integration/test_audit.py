@@ -119,7 +119,10 @@ def test_every_action_comes_from_its_real_trigger(app, db, client, admin, emulat
     with day.expect("action.approved"):
         post(client, f"/admin/tickets/{parked.ticket_id}/runs/{parked.id}/approve", page=f"/admin/tickets/{parked.ticket_id}")
     with day.expect("ticket.status_changed"):
-        post(client, f"/admin/tickets/{ticket.id}", {"status": "resolved"})
+        post(client, f"/admin/tickets/{ticket.id}", {"status": "closed"})
+    with day.expect("ticket.commented"):
+        post(requester_client, f"/tickets/{ticket.id}/comments", {"body": "Thanks, it works."},
+             page=f"/tickets/{ticket.id}")
     leaver = next(c for c in ticket_service.categories() if c.name == "Leaver: disable account")
     post(client, "/admin/workflows/new", {"name": "Leavers", "categories": str(leaver.id), "enabled": "on",
                                           "approval_approver": "any_admin", "step_0_integration": integration.id,

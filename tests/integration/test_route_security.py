@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from config import ProductionConfig
 from portal import create_app, tickets
 from portal.devices import registry
-from portal.models import DeviceSession, Requester, Ticket
+from portal.models import DeviceSession, Requester, Ticket, TicketEvent
 from tests.conftest import csrf_from
 
 # endpoint -> who may use it. Every route that accepts POST is here; the sweep fails on any it does not know.
@@ -23,7 +23,8 @@ STATE_CHANGING = {
     "admin.settings": "admin", "admin.mail_template": "admin", "admin.confirm_run": "admin",
     "admin.ticket_detail": "admin", "admin.retry_run": "admin", "admin.workflow_edit": "admin", "admin.step_up": "admin",
     "admin.approve_run": "admin", "admin.decide_approval": "admin", "admin.requester_action": "admin",
-    "admin.category_rule": "admin", "requester.approval": "requester",
+    "admin.category_rule": "admin", "requester.approval": "requester", "admin.ticket_comment": "admin",
+    "requester.comment": "requester",
     "auth.callback_post": "anyone", "auth.start": "anyone", "auth.logout": "signed in", "auth.ask_it": "anyone",
     "requester.sign_out_device": "requester", "requester.sign_out_others": "requester", "requester.new_ticket": "requester",
 }
@@ -34,7 +35,7 @@ PUBLIC_GET = {"requester.index", "admin.login", "auth.login", "auth.signed_out",
               "auth.ask_it",
               "static"}
 REQUESTER_GET = {"requester.home", "requester.devices", "requester.profile", "requester.ticket", "requester.new_ticket",
-                 "requester.approval"}
+                 "requester.approval", "requester.ticket_progress_fragment"}
 
 
 def routes(app, method):
@@ -183,6 +184,9 @@ def test_a_requester_cannot_reach_another_requesters_things(client, login_as, tw
     token = csrf_from(client.get("/devices").get_data(as_text=True))
     assert client.post(f"/devices/{ben_device.id}/sign-out", data={"csrf_token": token}).status_code == 404
     assert db.session.get(DeviceSession, ben_device.id).ended_at is None
+    assert client.get(f"/tickets/{ben_ticket.id}/live").status_code == 404
+    assert client.post(f"/tickets/{ben_ticket.id}/comments", data={"csrf_token": token, "body": "Hi Ben"}).status_code == 404
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(TicketEvent).where(TicketEvent.kind == "comment")) == 0
     for page in ("/home", "/devices", "/profile", "/tickets/new"):
         body = client.get(page).get_data(as_text=True)
         assert "Ben Example" not in body and "Ben's private" not in body, page
