@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from portal import policy, signals
+from portal import policy, signals, ticket_progress
 from portal.database import db
 from portal.exceptions import Conflict, NotFound, ValidationError
 from portal.models import ActionRun, Admin, Approval, Requester, ServiceCategory, Ticket, TicketEvent, Workflow
@@ -143,14 +143,17 @@ def decide(approval_id: int, user, approve: bool, comment: str) -> Approval:
     if not approve and not comment:
         raise ValidationError("Say why you reject it: the person who asked will read your comment.")
     if approval.status == "pending" and approval.expires_at <= approval_clock():
-        expire(approval)
-        db.session.commit()
+        if expire(approval):
+            db.session.commit()
+            settle(approval.ticket_id)
     status = "approved" if approve else "rejected"
     if not _claim(approval, status, signals.Principal.of(user).label, comment):
         db.session.rollback()
         raise Conflict(f"This approval is already {db.session.get(Approval, approval_id).status}; nothing changed.")
     _after_decision(approval, signals.Principal.of(user), comment)
     db.session.commit()
+    if approval.status == "rejected":
+        settle(approval.ticket_id)
     return approval
 
 
@@ -190,17 +193,22 @@ def _release_if_clear(ticket_id: int, actor: signals.Principal) -> None:
 
 
 def _cancel_ticket(ticket_id: int, why: str) -> None:
-    """A rejection or expiry: other approvals and every blocked run are cancelled, and the ticket closes."""
+    """A rejection or expiry: other approvals and every blocked run are cancelled (not committed); `settle` then
+    closes the ticket."""
     db.session.execute(sa.update(Approval).where(Approval.ticket_id == ticket_id, Approval.status == "pending")
                        .values(status="cancelled", decided_at=approval_clock()))
     db.session.execute(sa.update(ActionRun).where(ActionRun.ticket_id == ticket_id, ActionRun.status == "blocked")
                        .values(status="cancelled", finished_at=approval_clock(), error_message=why))
+
+
+def settle(ticket_id: int) -> None:
+    """After a rejection or expiry committed: the ticket follows its (now cancelled) runs, or simply closes when it
+    had none; the requester is told like any other status change."""
     ticket = db.session.get(Ticket, ticket_id)
-    if ticket.status != "closed":
-        old, ticket.status = ticket.status, "closed"
-        signals.ticket_status_changed.send("approvals", actor=signals.SYSTEM,
-                                           target=signals.Target("ticket", str(ticket_id), f"#{ticket_id}"),
-                                           detail={"old": old, "new": "closed", "why": why})
+    if ticket_progress.current_runs(ticket_id):
+        ticket_progress.follow_runs(ticket)
+    elif ticket.status != "closed":
+        ticket_progress.set_by_hand(ticket, "closed", signals.SYSTEM)
 
 
 def expire(approval: Approval) -> bool:
@@ -220,8 +228,11 @@ def expire_due() -> int:
                                                           Approval.expires_at <= approval_clock())).all()
     count = 0
     for approval_id in due:
-        count += expire(db.session.get(Approval, approval_id))
+        expired = expire(db.session.get(Approval, approval_id))
         db.session.commit()
+        if expired:
+            settle(db.session.scalar(sa.select(Approval.ticket_id).where(Approval.id == approval_id)))
+        count += expired
     return count
 
 
