@@ -98,6 +98,7 @@ def run_actions(app) -> int:
     with app.app_context():
         try:
             approvals.expire_due()
+            approvals.follow_manager_changes()
             approval_notices.notify_pending(app.config)
             return runner.run_pending(app.config)
         finally:

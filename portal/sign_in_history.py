@@ -20,6 +20,7 @@ from portal.models import Integration, Requester, SignInEvent
 log = logging.getLogger("portal.sign_ins")
 OVERLAP = timedelta(minutes=15)
 FIRST_LOOKBACK = timedelta(hours=24)
+CLOCK_SKEW = timedelta(minutes=5)
 BATCH = 500
 NO_LICENCE = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
 LOCKOUT_MODES = {
@@ -73,8 +74,10 @@ def _store(integration: Integration, batch: list, result: ImportResult, touched:
     people = dict(db.session.execute(sa.select(Requester.entra_object_id, Requester.id).where(
         Requester.integration_id == integration.id,
         Requester.entra_object_id.in_({p.user_object_id for p in parsed if p.user_object_id}))).all())
+    horizon = datetime.now(UTC) + CLOCK_SKEW  # a future-dated entry is stored but never moves the watermark
     for entry in parsed:
-        newest = entry.created_at if newest is None or entry.created_at > newest else newest
+        if entry.created_at <= horizon and (newest is None or entry.created_at > newest):
+            newest = entry.created_at
         if entry.microsoft_id in known:
             continue
         known.add(entry.microsoft_id)

@@ -76,17 +76,24 @@ def categories(active_only: bool = True) -> list[ServiceCategory]:
 
 
 def find_person(email: str, integration_id: int | None) -> Requester:
-    """The requester a ticket is about, by email or UPN (same directory as the raiser)."""
+    """The active requester a ticket is about: the one whose sign-in name (UPN) is this address, else the one whose
+    email it is; an address several people share is refused rather than guessed."""
     needle = (email or "").strip().lower()
-    query = sa.select(Requester).where(sa.or_(sa.func.lower(Requester.email) == needle,
-                                              sa.func.lower(Requester.user_principal_name) == needle))
+    query = sa.select(Requester).where(Requester.status == "active", sa.or_(
+        sa.func.lower(Requester.email) == needle, sa.func.lower(Requester.user_principal_name) == needle))
     if integration_id:
         query = query.where(Requester.integration_id == integration_id)
-    person = db.session.scalars(query).first() if needle else None
-    if person is None:
-        raise ValidationError("No requester has that email address. Check it, or leave it empty if the ticket is about you.",
-                              detail={"errors": {"about": "No requester has that email address."}})
-    return person
+    found = db.session.scalars(query.limit(20)).all() if needle else []
+    by_upn = [p for p in found if (p.user_principal_name or "").lower() == needle]
+    if len(by_upn) == 1:
+        return by_upn[0]
+    if len(found) > 1:
+        message = "Several people share that address. Use the person's sign-in name (user principal name) instead."
+        raise ValidationError(message, detail={"errors": {"about": message}})
+    if not found:
+        raise ValidationError("No active requester has that email address. Check it, or leave it empty if the ticket "
+                              "is about you.", detail={"errors": {"about": "No active requester has that email address."}})
+    return found[0]
 
 
 def create(requester: Requester, category_id: int, subject: str, description: str, about_email: str | None = None) -> Ticket:

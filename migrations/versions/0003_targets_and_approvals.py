@@ -41,6 +41,7 @@ def upgrade():
         sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
         sa.Column('decided_by', sa.String(length=255), nullable=True),
+        sa.Column('decided_by_key', sa.String(length=40), nullable=True),
         sa.Column('comment', sa.Text(), nullable=False),
         sa.Column('mail_status', sa.String(length=20), nullable=True),
         sa.ForeignKeyConstraint(['approver_admin_id'], ['admins.id'], name=op.f('fk_approvals_approver_admin_id_admins')),

@@ -5,7 +5,7 @@ from flask_login import current_user
 from portal import jobs
 from portal.admin import bp
 from portal.exceptions import ValidationError
-from portal.requester.forms import DecisionForm
+from portal.requester.forms import DecisionForm, choice
 from portal.workflows import approval_notices, approvals
 
 
@@ -22,7 +22,7 @@ def decide_approval(approval_id):
     form = DecisionForm()
     if form.validate_on_submit():
         try:
-            approvals.decide(item.id, current_user, bool(form.approve.data), form.comment.data)
+            approvals.decide(item.id, current_user, choice(form), form.comment.data)
         except ValidationError as exc:
             form.comment.errors = [exc.message]
         else:

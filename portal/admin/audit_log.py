@@ -15,6 +15,7 @@ from portal.exceptions import NotFound, ValidationError
 from portal.models import AuditEvent
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # compared after NFKC, so fullwidth ＝ counts too
+BLANKS = " \n\u200b\u200c\u200d\u2060\ufeff"  # leading blanks some spreadsheets skip before a formula
 
 
 def when_arg(name: str) -> datetime | None:
@@ -23,9 +24,11 @@ def when_arg(name: str) -> datetime | None:
         return None
     try:
         value = datetime.fromisoformat(raw)
-    except ValueError as exc:
+        value = value if value.tzinfo else value.replace(tzinfo=UTC)
+        value.astimezone(UTC)  # year 1 or 9999 with an offset overflows: refuse it here, not in the database
+    except (ValueError, OverflowError) as exc:
         raise ValidationError(f"'{raw}' is not a date or time; use YYYY-MM-DD or YYYY-MM-DDTHH:MM.") from exc
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return value
 
 
 def _audit_filters() -> audit.Filters:
@@ -82,6 +85,6 @@ def csv_lines(rows, fields):
 
 def _cell(value):
     """Neutralise spreadsheet formulas in exported text (CSV injection)."""
-    if isinstance(value, str) and unicodedata.normalize("NFKC", value[:2])[:1] in FORMULA_STARTS:
+    if isinstance(value, str) and unicodedata.normalize("NFKC", value.lstrip(BLANKS)[:2])[:1] in FORMULA_STARTS:
         return "'" + value
     return value

@@ -87,12 +87,12 @@ def _dict(value) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def _text(value, limit: int | None = None) -> str | None:
-    """A clean string or None: empty, non-string, NUL-bearing or (for bounded fields) over-long values are dropped,
-    never cut."""
-    if not isinstance(value, str) or not value or "\x00" in value:
-        return None
-    if limit is not None and len(value) > limit:
+FREE_TEXT_MAX = 4096  # far beyond anything Microsoft sends in these fields; a bigger value is malformed
+
+
+def _text(value, limit: int = FREE_TEXT_MAX) -> str | None:
+    """A clean string or None: empty, non-string, NUL-bearing or over-long values are dropped whole, never cut."""
+    if not isinstance(value, str) or not value or "\x00" in value or len(value) > limit:
         return None
     try:
         value.encode("utf-8")

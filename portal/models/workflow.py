@@ -89,5 +89,6 @@ class Approval(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by: Mapped[str | None] = mapped_column(sa.String(255))
+    decided_by_key: Mapped[str | None] = mapped_column(sa.String(40))  # "admin:3": one person approves one step
     comment: Mapped[str] = mapped_column(sa.Text, default="")
     mail_status: Mapped[str | None] = mapped_column(sa.String(20))  # None until the approvers were emailed

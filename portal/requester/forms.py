@@ -29,3 +29,8 @@ class CommentForm(FlaskForm):
 
     body = TextAreaField("Comment", validators=[DataRequired(message="Write a comment."), Length(max=5000)])
     submit = SubmitField("Add comment")
+
+
+def choice(form: DecisionForm) -> bool | None:
+    """Which button was pressed: True (Approve), False (Reject) or None (neither)."""
+    return True if form.approve.data else (False if form.reject.data else None)

@@ -5,7 +5,7 @@ from flask_login import current_user
 from portal import jobs, ticket_comments, tickets
 from portal.exceptions import ValidationError
 from portal.requester import bp
-from portal.requester.forms import CommentForm, DecisionForm, TicketForm
+from portal.requester.forms import CommentForm, DecisionForm, TicketForm, choice
 from portal.security import requester_required
 from portal.workflows import approval_notices, approvals, targeting
 
@@ -73,7 +73,7 @@ def approval(approval_id):
     form = DecisionForm()
     if form.validate_on_submit():
         try:
-            approvals.decide(item.id, current_user, bool(form.approve.data), form.comment.data)
+            approvals.decide(item.id, current_user, choice(form), form.comment.data)
         except ValidationError as exc:
             form.comment.errors = [exc.message]
         else:

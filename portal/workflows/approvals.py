@@ -134,9 +134,18 @@ def decision_or_404(approval_id: int, user) -> Approval:
     return approval
 
 
-def decide(approval_id: int, user, approve: bool, comment: str) -> Approval:
-    """Approve or reject, once: the decision and the release or cancellation of the runs commit together."""
+def decide(approval_id: int, user, approve: bool | None, comment: str) -> Approval:
+    """Approve or reject (None: neither button, refused), once: the decision and the release or cancellation of the
+    runs commit together."""
+    if approve is None:
+        raise ValidationError("Press Approve or Reject.")
+    approval = db.session.get(Approval, approval_id)
+    if approval is not None and refresh_decider(approval):
+        db.session.commit()  # the person moved to another manager since: the new one decides
     approval = decision_or_404(approval_id, user)
+    who = signals.Principal.of(user)
+    if approve and _approved_another_step(approval, f"{who.type}:{who.id}"):
+        raise ValidationError("You already approved another step of this ticket; this one needs someone else.")
     comment = (comment or "").strip()
     if len(comment) > MAX_COMMENT:
         raise ValidationError(f"Keep the comment under {MAX_COMMENT} characters.")
@@ -147,7 +156,7 @@ def decide(approval_id: int, user, approve: bool, comment: str) -> Approval:
             db.session.commit()
             settle(approval.ticket_id)
     status = "approved" if approve else "rejected"
-    if not _claim(approval, status, signals.Principal.of(user).label, comment):
+    if not _claim(approval, status, who.label, comment, f"{who.type}:{who.id}"):
         db.session.rollback()
         raise Conflict(f"This approval is already {db.session.get(Approval, approval_id).status}; nothing changed.")
     _after_decision(approval, signals.Principal.of(user), comment)
@@ -157,12 +166,47 @@ def decide(approval_id: int, user, approve: bool, comment: str) -> Approval:
     return approval
 
 
-def _claim(approval: Approval, status: str, by: str | None, comment: str) -> bool:
+def _claim(approval: Approval, status: str, by: str | None, comment: str, key: str | None = None) -> bool:
     """The conditional UPDATE that makes a decision happen exactly once."""
     done = db.session.execute(sa.update(Approval).where(Approval.id == approval.id, Approval.status == "pending")
-                              .values(status=status, decided_at=approval_clock(), decided_by=by, comment=comment))
+                              .values(status=status, decided_at=approval_clock(), decided_by=by, comment=comment,
+                                      decided_by_key=key))
     db.session.refresh(approval)
     return done.rowcount == 1
+
+
+def _approved_another_step(approval: Approval, key: str) -> bool:
+    """Separation of duties: one person's approval counts for one step of a ticket."""
+    return bool(db.session.scalar(sa.select(Approval.id).where(
+        Approval.ticket_id == approval.ticket_id, Approval.id != approval.id, Approval.status == "approved",
+        Approval.decided_by_key == key).limit(1)))
+
+
+def refresh_decider(approval: Approval) -> bool:
+    """A manager rule is re-read from the synced chain: when the person now reports to someone else, the new manager
+    (or the admin fallback) decides, and is told; returns whether it changed (not committed)."""
+    if approval.status != "pending" or approval.rule not in ("target_manager", "raiser_manager", SERVICE_RULE):
+        return False
+    ticket = db.session.get(Ticket, approval.ticket_id)
+    raiser = db.session.get(Requester, ticket.requester_id)
+    target = db.session.get(Requester, ticket.subject_requester_id) if ticket.subject_requester_id else raiser
+    now = _decider(approval.rule, raiser, target, None)
+    if (now.requester_id, now.any_admin) == (approval.approver_requester_id, approval.any_admin):
+        return False
+    approval.approver_requester_id, approval.any_admin, approval.reason = now.requester_id, now.any_admin, now.note
+    approval.mail_status = None  # the new approver gets the email
+    _line(approval, "approval_requested", f"The manager changed in the directory: now waiting for approval by "
+                                          f"{approver_label(approval)}.", {"rule": approval.rule})
+    return True
+
+
+def follow_manager_changes() -> int:
+    """The scheduler's sweep: pending manager approvals follow the synced chain; returns how many moved."""
+    moved = 0
+    for approval in db.session.scalars(sa.select(Approval).where(Approval.status == "pending")).all():
+        moved += refresh_decider(approval)
+    db.session.commit()
+    return moved
 
 
 def _after_decision(approval: Approval, actor: signals.Principal, comment: str) -> None:

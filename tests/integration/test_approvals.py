@@ -103,6 +103,8 @@ def test_reports_rule_allows_direct_and_indirect_reports_only(app, db, org, sync
     ticket_id(raise_about(lead, catalogue, "Leaver: disable account", org["member"]["mail"]))  # direct report
     assert enabled(emulator, org["member"]) is False
     emulator.update_user(org["member"]["id"], accountEnabled=True)
+    start_run(synced, "delta", "manual")  # back in the directory, so an active requester again
+    jobs.run_queued_syncs(app)
     ticket_id(raise_about(boss, catalogue, "Leaver: disable account", org["member"]["mail"]))  # two levels down
     assert enabled(emulator, org["member"]) is False
 
@@ -308,3 +310,65 @@ def test_the_same_people_are_asked_once(app, db, org, synced, catalogue, admin):
     gates = db.session.scalars(sa.select(Approval).where(Approval.ticket_id == number).order_by(Approval.id)).all()
     assert [(g.rule, g.approver_requester_id, g.any_admin) for g in gates] == [
         ("target_manager_or_admin", org["boss"]["requester"].id, True), ("any_admin", None, True)]
+
+
+def test_the_approval_follows_a_manager_change(app, db, org, synced, catalogue, emulator):
+    """The leaver moves to another manager before anyone decides: the old manager gets 'not found', the new one
+    decides (and is emailed, as the sweep resets the notice)."""
+    disable_workflow(synced, catalogue)
+    number = ticket_id(raise_about(as_person(app, org["member"]["requester"]), catalogue, "Leaver: disable account",
+                                   org["peer"]["mail"]))
+    approval_id = db.session.scalar(sa.select(Approval.id).where(Approval.ticket_id == number))
+    emulator.update_user(org["peer"]["id"], managerId=org["lead"]["id"])
+    start_run(synced, "delta", "manual")
+    jobs.run_queued_syncs(app)
+    old = as_person(app, org["boss"]["requester"])
+    token = csrf_from(old.get("/tickets/new").get_data(as_text=True))
+    assert old.post(f"/approvals/{approval_id}", data={"csrf_token": token, "approve": "1"}).status_code == 404
+    assert enabled(emulator, org["peer"]) is True
+    db.session.expire_all()
+    assert db.session.get(Approval, approval_id).approver_requester_id == org["lead"]["requester"].id
+    assert decide(as_person(app, org["lead"]["requester"]), f"/approvals/{approval_id}", "approve").status_code == 302
+    assert enabled(emulator, org["peer"]) is False
+
+
+def test_one_person_approves_one_step(app, db, org, synced, catalogue, emulator, admin):
+    """The service's rule (manager or admin) and an 'any admin' step: the same admin cannot clear both; a second
+    admin can; pressing neither button decides nothing."""
+    admin_service.save(None, "Leavers", [catalogue["Leaver: disable account"].id], True,
+                       [{"integration_id": synced.id, "action": "disable", "target": "ticket_subject"}],
+                       actor=signals.SYSTEM, approval={"approver": "any_admin"})
+    number = ticket_id(raise_about(as_person(app, org["member"]["requester"]), catalogue, "Leaver: disable account",
+                                   org["peer"]["mail"]))
+    first, second = db.session.scalars(sa.select(Approval.id).where(Approval.ticket_id == number)
+                                       .order_by(Approval.id)).all()
+    browser = as_admin(app, admin)
+    page = browser.get(f"/admin/approvals/{first}").get_data(as_text=True)
+    neither = browser.post(f"/admin/approvals/{first}", data={"csrf_token": csrf_from(page), "comment": "hmm"})
+    assert neither.status_code == 422 and "Press Approve or Reject" in neither.get_data(as_text=True)
+    assert decide(browser, f"/admin/approvals/{first}", "approve").status_code == 302
+    again = decide(browser, f"/admin/approvals/{second}", "approve")
+    assert again.status_code == 422 and "needs someone else" in again.get_data(as_text=True)
+    assert enabled(emulator, org["peer"]) is True
+    other = as_admin(app, create_admin("third@example.com", ADMIN_PASSWORD, "Third Admin"))
+    assert decide(other, f"/admin/approvals/{second}", "approve").status_code == 302
+    assert enabled(emulator, org["peer"]) is False
+
+
+def test_an_address_two_people_share_is_refused_and_a_sign_in_name_wins(app, db, org, synced, catalogue, new_user):
+    """V's mail is Y's sign-in name: naming it targets Y (the UPN wins); a mail X and W share is refused."""
+    tickets.set_target_rule(catalogue["General request"], "anyone_approval", signals.SYSTEM)
+    domain = org["peer"]["mail"].split("@")[1]
+    tag = org["peer"]["id"][:8]
+    y = new_user(userPrincipalName=f"name.{tag}@{domain}", mail=f"y.{tag}@example.com")
+    new_user(mail=f"name.{tag}@{domain}")  # V
+    new_user(mail=f"team.{tag}@example.com")  # X
+    new_user(mail=f"team.{tag}@example.com")  # W, a shared mailbox address
+    start_run(synced, "delta", "manual")
+    jobs.run_queued_syncs(app)
+    raiser = as_person(app, org["member"]["requester"])
+    number = ticket_id(raise_about(raiser, catalogue, "General request", f"NAME.{tag}@{domain}"))
+    assert db.session.get(Ticket, number).subject_requester_id == db.session.scalar(
+        sa.select(Requester.id).where(Requester.entra_object_id == y["id"]))
+    refused = raise_about(raiser, catalogue, "General request", f"team.{tag}@example.com")
+    assert refused.status_code == 422 and "Several people share that address" in refused.get_data(as_text=True)

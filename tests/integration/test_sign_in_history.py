@@ -153,3 +153,23 @@ def test_no_licence_and_no_permission_are_explained_and_nothing_breaks(app, db, 
     assert jobs.import_sign_ins(app)[synced.id].status == "ok"
     db.session.expire_all()
     assert db.session.get(Integration, synced.id).sign_in_note is None
+
+
+def test_a_future_dated_entry_never_blinds_the_import(app, db, synced, person, emulator):
+    """An entry dated 30 days ahead is stored but does not move the watermark, so later failures still arrive."""
+    ahead = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    emulator.add_sign_in(person["id"], error_code=50126, appId=synced.client_id, createdDateTime=ahead)
+    jobs.import_sign_ins(app)
+    db.session.expire_all()
+    assert db.session.get(Integration, synced.id).sign_in_watermark is None  # the only entry is in the future
+    emulator.add_sign_in(person["id"], error_code=50126, count=5, appId=synced.client_id)
+    assert jobs.import_sign_ins(app)[synced.id].locked == [person["requester"].id]
+
+
+def test_extreme_dates_in_filters_are_a_clear_error(app, db, login_as, client):
+    """Year 1 with an offset, or year 9999 behind UTC, gets the 'not a date' message, never a 500."""
+    login_as("admin")
+    for url in ("/admin/sign-ins?since=0001-01-01T00:00:00%2B05:00", "/admin/sign-ins?until=9999-12-31T23:59:59-05:00",
+                "/admin/audit?since=0001-01-01T00:00:00%2B05:00", "/admin/sign-ins/export.csv?since=0001-01-01T00:00:00%2B05:00"):
+        response = client.get(url)
+        assert response.status_code == 400 and "is not a date or time" in response.get_data(as_text=True), url
