@@ -93,10 +93,12 @@ def check_secret_expiry(app, today: date | None = None) -> int:
 def run_actions(app) -> int:
     """Expire overdue approvals, email new ones, then run every due workflow action (reset, unlock, disable, revoke
     sessions)."""
+    from portal import help_requests
     from portal.workflows import approval_notices, approvals, runner
 
     with app.app_context():
         try:
+            help_requests.plan_waiting()
             approvals.expire_due()
             approvals.follow_manager_changes()
             approval_notices.notify_pending(app.config)

@@ -7,7 +7,7 @@ cookie, so the flow kept in the server-side session is found and checked (state,
 """
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
-from portal import help_requests, sign_in
+from portal import help_requests, jobs, sign_in
 from portal.auth import sso
 from portal.auth.forms import AskItForm
 from portal.devices.web import flash_ended_devices
@@ -101,5 +101,6 @@ def ask_it():
             for name, message in (exc.detail or {}).get("errors", {}).items():
                 getattr(form, name).errors = [message]
         else:
+            jobs.kick_actions(current_app._get_current_object())  # plans a matched person's workflows, after this
             return render_template("auth/ask_it_sent.html", number=ticket.id)
     return render_template("auth/ask_it.html", form=form), (422 if form.errors else 200)
