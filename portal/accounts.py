@@ -83,6 +83,9 @@ def authenticate_admin(email: str, password: str, policy: LockoutPolicy, *, devi
     return admin
 
 
+REQUESTER_DEVICE_SALT = "frontdesk-requester-known-device"
+
+
 def known_device_token(admin: Admin, secret_key: str) -> str:
     """A signed note for a cookie: this browser signed in as this admin (OWASP 'device cookies'); a new password
     voids it, because it carries a tag of the password hash."""
@@ -99,6 +102,24 @@ def is_known_device(admin: Admin, token: str | None, secret_key: str) -> bool:
         return False
     return (isinstance(data, dict) and data.get("admin") == admin.id
             and hmac.compare_digest(str(data.get("tag")), _password_tag(admin)))
+
+
+def requester_device_token(requester_id: int, secret_key: str) -> str:
+    """The same idea for requesters: this browser signed in as this requester, so a lock that wrong passwords typed
+    elsewhere caused does not shut the owner out here (Microsoft has just accepted their password)."""
+    return URLSafeTimedSerializer(secret_key, salt=REQUESTER_DEVICE_SALT).dumps({"requester": requester_id})
+
+
+def requester_of_device(token: str | None, secret_key: str) -> int | None:
+    """The requester a browser's device cookie names (within KNOWN_DEVICE_DAYS), or None."""
+    if not token or not secret_key:
+        return None
+    try:
+        data = URLSafeTimedSerializer(secret_key, salt=REQUESTER_DEVICE_SALT).loads(token, max_age=KNOWN_DEVICE_DAYS * 86400)
+    except BadData:
+        return None
+    value = data.get("requester") if isinstance(data, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _device_serializer(secret_key: str) -> URLSafeTimedSerializer:

@@ -111,6 +111,16 @@ def start_requester_sign_in(integration_id: int, redirect_uri: str, login_hint: 
     return flow["auth_uri"]
 
 
+REQUESTER_DEVICE_COOKIE = "frontdesk_device"
+
+
+def requester_device_cookie(requester_id: int, config) -> tuple[str, str, dict]:
+    """The known-device cookie to set after a requester signed in (name, value, options)."""
+    return (REQUESTER_DEVICE_COOKIE, accounts.requester_device_token(requester_id, config["SECRET_KEY"]),
+            {"max_age": accounts.KNOWN_DEVICE_DAYS * 86400, "httponly": True, "samesite": "Lax",
+             "secure": config.get("SESSION_COOKIE_SECURE", False)})
+
+
 def usable_hint(email: str | None) -> str | None:
     """A typed work email fit to pass to Microsoft as login_hint, or None (never an error: the hint is optional)."""
     email = (email or "").strip()
@@ -145,9 +155,11 @@ def finish_requester_sign_in(args: dict, config) -> tuple[str, list]:
             raise error
         integration = db.session.get(Integration, pending["integration_id"])
         claims = sso.redeem(integration, _creds(integration, config), pending["flow"], params)
-        requester = sso.admit(integration, claims, lockout_policy())
+        known = accounts.requester_of_device(request.cookies.get(REQUESTER_DEVICE_COOKIE), config["SECRET_KEY"])
+        requester = sso.admit(integration, claims, lockout_policy(), known_requester_id=known)
+        detail = {"integration": integration.id, **({"known_device": True} if known == requester.id else {})}
         try:
-            ended = sign_in(requester, detail={"integration": integration.id})
+            ended = sign_in(requester, detail=detail)
         except DeviceLimitReached as exc:
             raise SignInFailed("device_limit", requester=requester, reason=exc.message, counted=False) from exc
     except SignInFailed as exc:

@@ -119,8 +119,10 @@ def _msal_refusal(exc: Exception) -> SignInFailed:
     return SignInFailed("invalid_response", reason=f"{exc.__class__.__name__}: {exc}"[:200])
 
 
-def admit(integration: Integration, claims: dict, policy: LockoutPolicy, now: datetime | None = None) -> Requester:
-    """Check tenant and requester (known, active, not locked); on success reset the failure count."""
+def admit(integration: Integration, claims: dict, policy: LockoutPolicy, now: datetime | None = None,
+          known_requester_id: int | None = None) -> Requester:
+    """Check tenant and requester (known, active, not locked); on success reset the failure count. A browser this
+    requester signed in from before (`known_requester_id`) passes a lock without lifting it for anyone else."""
     now = now or datetime.now(UTC)
     expected_tenant = integration.directory_tenant_id or integration.tenant_id
     if claims.get("tid") != expected_tenant:
@@ -129,13 +131,15 @@ def admit(integration: Integration, claims: dict, policy: LockoutPolicy, now: da
                                                              Requester.entra_object_id == claims["oid"]))
     if requester is None:
         raise SignInFailed("not_synced", reason=f"oid {claims['oid']}")
-    if is_locked(requester, now):
+    locked = is_locked(requester, now)
+    if locked and known_requester_id != requester.id:
         raise SignInFailed("locked", requester=requester, until=requester.locked_until, counted=False)
     if requester.status != "active":
         # Microsoft accepted the password: a refused sign-in is not a failed one, so it never counts towards lockout.
         raise SignInFailed("portal_disabled" if requester.status == "disabled" else "portal_deleted", requester=requester,
                            counted=False)
-    register_success(requester)
+    if not locked:
+        register_success(requester)
     requester.last_signed_in_at = now
     return requester
 

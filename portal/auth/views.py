@@ -6,6 +6,7 @@ cookie does not accompany. Rather than weaken that cookie, the POST handler seal
 cookie, so the flow kept in the server-side session is found and checked (state, PKCE, nonce).
 """
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from portal import help_requests, jobs, sign_in
 from portal.auth import sso
@@ -66,7 +67,10 @@ def callback():
     """Finish the flow (the service checks everything and signs in), then go where the person was heading."""
     next_url, ended = sign_in.finish_requester_sign_in(request.args.to_dict(), current_app.config)
     flash_ended_devices(ended)
-    return redirect(next_url)
+    response = redirect(next_url)
+    name, value, options = sign_in.requester_device_cookie(current_user.id, current_app.config)
+    response.set_cookie(name, value, **options)
+    return response
 
 
 @bp.route("/logout", methods=["POST"])

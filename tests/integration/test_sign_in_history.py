@@ -10,7 +10,7 @@ from portal import jobs, policy, signals
 from portal.directory.runs import start_run
 from portal.models import AuditEvent, Integration, Requester, SignInEvent
 from tests import sso
-from tests.conftest import ADMIN_PASSWORD, admin_sign_in
+from tests.conftest import ADMIN_PASSWORD, admin_sign_in, csrf_from
 from tests.msft import submit_login
 
 PASSWORD = "Start-Password-1"
@@ -173,3 +173,26 @@ def test_extreme_dates_in_filters_are_a_clear_error(app, db, login_as, client):
                 "/admin/audit?since=0001-01-01T00:00:00%2B05:00", "/admin/sign-ins/export.csv?since=0001-01-01T00:00:00%2B05:00"):
         response = client.get(url)
         assert response.status_code == 400 and "is not a date or time" in response.get_data(as_text=True), url
+
+
+def test_a_stranger_cannot_lock_the_owner_out_of_their_own_browser(app, db, synced, person, emulator):
+    """Wrong passwords typed elsewhere lock the account for unknown browsers only: the browser the person signed in
+    from before still gets in (audited as a known device), the lock stays for everyone else, and a forged cookie
+    counts for nothing."""
+    own = app.test_client()
+    assert sso.sign_in(own, synced, person["userPrincipalName"], PASSWORD).headers["Location"] == "/home"
+    assert own.get_cookie("frontdesk_device") is not None
+    emulator.add_sign_in(person["id"], error_code=50126, count=5, appId=synced.client_id, ipAddress="203.0.113.66")
+    jobs.import_sign_ins(app)
+    until = fresh(db, person["requester"]).locked_until
+    assert until > datetime.now(UTC)
+    own.post("/logout", data={"csrf_token": csrf_from(own.get("/home").get_data(as_text=True))})
+    assert sso.sign_in(own, synced, person["userPrincipalName"], PASSWORD).headers["Location"] == "/home"
+    assert fresh(db, person["requester"]).locked_until == until  # not lifted for anyone else
+    signed = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "requester.sign_in")
+                                .order_by(AuditEvent.id.desc())).first()
+    assert signed.detail.get("known_device") is True
+    stranger = app.test_client()
+    stranger.set_cookie("frontdesk_device", "forged.value.here")
+    refused = sso.sign_in(stranger, synced, person["userPrincipalName"], PASSWORD)
+    assert 'data-failure="locked"' in refused.get_data(as_text=True)
