@@ -35,6 +35,10 @@ ACTIONS = {
     "integration.failing": "Verify or a Graph call failed; reason and Microsoft's code are kept.",
     "integration.secret_replaced": "The client secret was replaced (the secret itself is never recorded).",
     "integration.secret_expiring": "The client secret expires within 30 or 7 days, or has expired.",
+    "integration.paused": "An admin paused an integration: syncs and actions wait; detail says whether sign-in goes on.",
+    "integration.resumed": "An admin resumed a paused integration; waiting actions run.",
+    "integration.uninstalled": "An admin uninstalled an integration (after typing its name): secret wiped, requesters "
+                               "deactivated and detached, queued work cancelled.",
     "mapping.changed": "The field mapping changed; detail holds old and new attributes of changed fields.",
     "sync.started": "A directory sync run started (manual, scheduler, mapping or CLI).",
     "sync.finished": "A sync run ended; detail summarises created, updated, deactivated and reactivated counts.",

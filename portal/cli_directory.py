@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from portal import integrations, jobs, signals
+from portal import integration_lifecycle, integrations, jobs, signals
 from portal.directory import field_mapping
 from portal.directory.runs import start_run
 from portal.directory.sync import build_sync_engine
@@ -72,6 +72,44 @@ def integration_verify(integration_id):
     if item.status != "verified":
         raise click.ClickException(item.status_reason)
     click.echo(f"Integration {item.id} verified.")
+
+
+@integration_cli.command("pause")
+@click.argument("integration_id", type=int)
+@click.option("--keep-sign-in", is_flag=True, help="Let people keep signing in with Microsoft while paused.")
+def integration_pause(integration_id, keep_sign_in):
+    """Stop syncs and account actions until resumed."""
+    try:
+        item = integrations.integration_or_404(integration_id)
+        integration_lifecycle.pause(item, keep_sign_in, actor=CLI_ACTOR)
+    except PortalError as exc:
+        _fail(exc)
+    click.echo(f"Integration {item.id} '{item.name}' paused; sign-in {'goes on' if keep_sign_in else 'is off'}.")
+
+
+@integration_cli.command("resume")
+@click.argument("integration_id", type=int)
+def integration_resume(integration_id):
+    """Start syncs, actions and sign-in again."""
+    try:
+        item = integrations.integration_or_404(integration_id)
+        integration_lifecycle.resume(item, actor=CLI_ACTOR)
+    except PortalError as exc:
+        _fail(exc)
+    click.echo(f"Integration {item.id} '{item.name}' resumed.")
+
+
+@integration_cli.command("uninstall")
+@click.argument("integration_id", type=int)
+@click.option("--confirm-name", required=True, help="The integration's exact name.")
+def integration_uninstall(integration_id, confirm_name):
+    """Uninstall: the secret is wiped, requesters stay deactivated with their history."""
+    try:
+        item = integrations.integration_or_404(integration_id)
+        count = integration_lifecycle.uninstall(item, confirm_name, actor=CLI_ACTOR)
+    except PortalError as exc:
+        _fail(exc)
+    click.echo(f"Integration {item.id} '{item.name}' uninstalled; {count} requesters kept, deactivated.")
 
 
 @integration_cli.command("list")

@@ -14,7 +14,7 @@ from portal.entra.clients import MicrosoftSettings, app_credentials, credentials
 from portal.entra.cloud import CLOUDS
 from portal.entra.credentials import AppCredentials, EntraError
 from portal.entra.graph import GraphClient, GraphError, RetryPolicy
-from portal.exceptions import Conflict, ValidationError
+from portal.exceptions import Conflict, NotFound, ValidationError
 from portal.models import FieldMapping, Integration
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -203,13 +203,18 @@ def expiry_state(integration: Integration, today: date | None = None) -> tuple[s
 
 
 def integration_or_404(integration_id: int) -> Integration:
-    """One integration, or a 404 that says so."""
-    return get_or_404(Integration, integration_id, "There is no such integration.")
+    """One installed integration, or a 404 that says so (an uninstalled one is gone for every page and command)."""
+    item = get_or_404(Integration, integration_id, "There is no such integration.")
+    if item.status == "uninstalled":
+        raise NotFound("That integration was uninstalled. Its requesters and history stay; install it again from "
+                       "Marketplace to use it.")
+    return item
 
 
 def all_integrations() -> list[Integration]:
-    """Every installed integration, by name."""
-    return list(db.session.scalars(sa.select(Integration).order_by(Integration.name)))
+    """Every installed integration (not the uninstalled ones), by name."""
+    return list(db.session.scalars(sa.select(Integration).where(Integration.status != "uninstalled")
+                                   .order_by(Integration.name)))
 
 
 def save_mapping(integration: Integration, requested: dict, *, actor: signals.Principal) -> dict:

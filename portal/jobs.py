@@ -28,6 +28,8 @@ def run_queued_syncs(app) -> int:
         for run_id in db.session.scalars(sa.select(SyncRun.id).where(SyncRun.status == "queued").order_by(SyncRun.id)).all():
             run = db.session.get(SyncRun, run_id)
             integration = db.session.get(Integration, run.integration_id)
+            if integration.paused_at:
+                continue  # queued before the pause: it waits for resume
             try:
                 build_sync_engine(integration, run, sync_settings(app.config)).execute()
                 ran += 1
@@ -58,7 +60,8 @@ def queue_due_syncs(app, now: datetime | None = None) -> list[int]:
     queued = []
     with app.app_context():
         interval = timedelta(minutes=policy.get("sync_interval_minutes"))
-        for integration in db.session.scalars(sa.select(Integration).where(Integration.status == "verified")):
+        for integration in db.session.scalars(sa.select(Integration).where(Integration.status == "verified",
+                                                                             Integration.paused_at.is_(None))):
             if not integration.mapping_version:
                 continue  # the admin maps the fields and submits first; that submit starts the first sync
             if integration.last_sync_at and integration.last_sync_at + interval > now:

@@ -90,8 +90,9 @@ def confirm_admin_password(password: str, device: str | None, secret_key: str) -
 
 def verified_integrations() -> list[Integration]:
     """One 'Sign in with Microsoft' button per verified integration."""
-    return list(db.session.scalars(sa.select(Integration).where(Integration.status == "verified")
-                                   .order_by(Integration.name)))
+    return list(db.session.scalars(sa.select(Integration).where(
+        Integration.status == "verified",
+        sa.or_(Integration.paused_at.is_(None), Integration.sign_in_while_paused.is_(True))).order_by(Integration.name)))
 
 
 def start_requester_sign_in(integration_id: int, redirect_uri: str, login_hint: str | None, next_url: str,
@@ -99,7 +100,7 @@ def start_requester_sign_in(integration_id: int, redirect_uri: str, login_hint: 
     """Begin the auth-code flow, keep it in the server-side session under its state; returns Microsoft's URL."""
     integration = db.session.get(Integration, integration_id)
     try:
-        if integration is None:
+        if integration is None or (integration.paused_at and not integration.sign_in_while_paused):
             raise SignInFailed("integration_unavailable", counted=False)
         flow = sso.begin_auth_code_flow(integration, _creds(integration, config), redirect_uri, login_hint)
     except SignInFailed as exc:
@@ -154,6 +155,8 @@ def finish_requester_sign_in(args: dict, config) -> tuple[str, list]:
         if error:
             raise error
         integration = db.session.get(Integration, pending["integration_id"])
+        if integration.paused_at and not integration.sign_in_while_paused:
+            raise SignInFailed("integration_unavailable", counted=False)
         claims = sso.redeem(integration, _creds(integration, config), pending["flow"], params)
         known = accounts.requester_of_device(request.cookies.get(REQUESTER_DEVICE_COOKIE), config["SECRET_KEY"])
         requester = sso.admit(integration, claims, lockout_policy(), known_requester_id=known)

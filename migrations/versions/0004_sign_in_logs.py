@@ -55,6 +55,8 @@ def upgrade():
         batch_op.add_column(sa.Column('sign_in_watermark', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('sign_in_status', sa.String(length=20), nullable=True))
         batch_op.add_column(sa.Column('sign_in_note', sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column('paused_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('sign_in_while_paused', sa.Boolean(), server_default=sa.false(), nullable=False))
     with op.batch_alter_table('requesters', schema=None) as batch_op:
         for column, old in WIDENED:  # Graph's longest mappable attribute is 1024 characters: nothing is cut
             batch_op.alter_column(column, existing_type=sa.String(length=old), type_=sa.String(length=1024),
@@ -85,6 +87,8 @@ def downgrade():
         batch_op.drop_column('microsoft_locked_until')
         batch_op.drop_column('locked_at')
     with op.batch_alter_table('integrations', schema=None) as batch_op:
+        batch_op.drop_column('sign_in_while_paused')
+        batch_op.drop_column('paused_at')
         batch_op.drop_column('sign_in_note')
         batch_op.drop_column('sign_in_status')
         batch_op.drop_column('sign_in_watermark')

@@ -18,7 +18,8 @@ from portal.security import safe_next_url
 STEP_UP_ENDPOINTS = frozenset({"admin.settings", "admin.replace_secret", "admin.mail_template", "admin.install",
                                "admin.workflow_edit", "admin.revoke_session", "admin.revoke_person", "admin.revoke_all",
                                "admin.approve_run", "admin.decide_approval", "admin.requester_action",
-                               "admin.category_rule"})
+                               "admin.category_rule", "admin.pause_integration", "admin.resume_integration",
+                               "admin.uninstall_integration"})
 
 
 @bp.before_request

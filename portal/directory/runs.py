@@ -20,7 +20,11 @@ def lease_name(integration_id: int) -> str:
 
 
 def start_run(integration: Integration, mode: str, trigger: str) -> SyncRun:
-    """Record a queued run (the runner picks it up); refuses when one is already queued or running."""
+    """Record a queued run (the runner picks it up); refuses when one is already queued or running, or the
+    integration is paused or uninstalled."""
+    if integration.paused_at or integration.status == "uninstalled":
+        state = "paused: resume it first" if integration.paused_at else "uninstalled"
+        raise Conflict(f"{integration.name} is {state}, so it does not sync.")
     fail_interrupted_runs(integration.id)
     busy = db.session.scalar(sa.select(SyncRun.id).where(SyncRun.integration_id == integration.id,
                                                          SyncRun.status.in_(("queued", "running"))))

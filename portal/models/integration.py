@@ -36,6 +36,8 @@ class Integration(db.Model):
     sign_in_watermark: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sign_in_status: Mapped[str | None] = mapped_column(sa.String(20))
     sign_in_note: Mapped[str | None] = mapped_column(sa.Text)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # syncs and actions wait while set
+    sign_in_while_paused: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

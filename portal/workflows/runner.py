@@ -42,7 +42,9 @@ def claim(worker: str, limit: int = 10) -> list[int]:
     moment = action_clock()
     stale = sa.and_(ActionRun.status == "running", ActionRun.claimed_at < moment - CLAIM_TIMEOUT)
     due = sa.and_(ActionRun.status == "pending", ActionRun.next_attempt_at <= moment)
-    query = sa.select(ActionRun).where(sa.or_(due, stale)).order_by(ActionRun.id).limit(limit)
+    paused = sa.select(Integration.id).where(Integration.paused_at.is_not(None))
+    query = (sa.select(ActionRun).where(sa.or_(due, stale), ActionRun.integration_id.not_in(paused))
+             .order_by(ActionRun.id).limit(limit))
     if db.session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     elif not leases.acquire(LEASE, worker, timedelta(minutes=2), now=moment):

@@ -93,7 +93,7 @@ def test_every_action_comes_from_its_real_trigger(app, db, client, admin, emulat
     held = db.session.scalar(sa.select(SyncRun).where(SyncRun.status == "awaiting_confirmation"))
     with day.expect("sync.deactivation_confirmed"):
         post(client, f"/admin/sync/runs/{held.id}/confirm", page=f"/admin/sync/runs/{held.id}")
-    person, blocked, colleague = new_user(), victims[0], new_user()
+    person, blocked, colleague, colleague2 = new_user(), victims[0], new_user(), new_user()
     start_run(integration, "delta", "manual")
     jobs.run_queued_syncs(app)
     requester_client = app.test_client()
@@ -137,7 +137,7 @@ def test_every_action_comes_from_its_real_trigger(app, db, client, admin, emulat
                  page=f"/admin/approvals/{waiting.id}")
     with day.expect("approval.expired"):
         post(requester_client, "/tickets/new", {"category": leaver.id, "subject": "Leaver", "description": "",
-                                                "about": colleague["mail"]}, page="/tickets/new")
+                                                "about": colleague2["mail"]}, page="/tickets/new")
         later = approvals.approval_clock() + timedelta(days=4)
         monkeypatch.setattr(approvals, "approval_clock", lambda: later)
         jobs.run_actions(app)
@@ -166,6 +166,13 @@ def test_every_action_comes_from_its_real_trigger(app, db, client, admin, emulat
     with day.expect("session.expired"):
         fourth.get("/home")
     monkeypatch.undo()
+    page = f"/admin/integrations/{integration.id}"
+    with day.expect("integration.paused"):
+        post(client, f"{page}/pause", page=page)
+    with day.expect("integration.resumed"):
+        post(client, f"{page}/resume", page=page)
+    with day.expect("integration.uninstalled"):
+        post(client, f"{page}/uninstall", {"confirm_name": integration.name}, page=page)
     with day.expect("admin.sign_out"):
         post(client, "/admin/logout", page="/admin/")
     day.seen |= actions(db)
