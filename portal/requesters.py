@@ -65,3 +65,9 @@ def admin_page(requester_id: int) -> RequesterPage:
         devices=registry.active("requester", person.id),
         sign_ins=sign_in_pages.history(person.id),
         events=db.session.scalars(newest.limit(15)).all())
+
+
+def by_ids(ids) -> dict[int, Requester]:
+    """Requesters by id, for pages that name several."""
+    ids = list(ids)
+    return {r.id: r for r in db.session.scalars(sa.select(Requester).where(Requester.id.in_(ids)))} if ids else {}

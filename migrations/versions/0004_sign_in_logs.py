@@ -9,8 +9,10 @@ import logging
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision = '0004'
+JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql')
 WIDENED = [('user_principal_name', 255), ('display_name', 255), ('given_name', 120), ('surname', 120),
            ('business_phone', 60), ('mobile_phone', 60), ('employee_id', 60), ('job_title', 200), ('department', 200),
            ('company_name', 200), ('office_location', 200), ('employee_type', 60), ('street_address', 255),
@@ -22,6 +24,26 @@ depends_on = None
 
 def upgrade():
     _report_tenants_installed_twice()
+    op.create_table(
+        'sync_conflicts',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('integration_id', sa.Integer(), nullable=False),
+        sa.Column('run_id', sa.Integer(), nullable=True),
+        sa.Column('kind', sa.String(length=30), nullable=False),
+        sa.Column('key', sa.String(length=1024), nullable=False),
+        sa.Column('requester_ids', JSON, nullable=False),
+        sa.Column('detail', JSON, nullable=False),
+        sa.Column('found_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('resolved_at', sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(['integration_id'], ['integrations.id'],
+                                name=op.f('fk_sync_conflicts_integration_id_integrations')),
+        sa.ForeignKeyConstraint(['run_id'], ['sync_runs.id'], name=op.f('fk_sync_conflicts_run_id_sync_runs')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_sync_conflicts')),
+    )
+    with op.batch_alter_table('sync_conflicts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sync_conflicts_integration_id'), ['integration_id'], unique=False)
+    with op.batch_alter_table('sync_runs', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('conflicts', sa.Integer(), server_default='0', nullable=False))
     op.create_table(
         'sign_in_events',
         sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -71,6 +93,9 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('sync_runs', schema=None) as batch_op:
+        batch_op.drop_column('conflicts')
+    op.drop_table('sync_conflicts')
     op.execute(sa.text("DELETE FROM ticket_events WHERE ticket_id IN (SELECT id FROM tickets WHERE requester_id IS NULL)"))
     op.execute(sa.text("DELETE FROM tickets WHERE requester_id IS NULL"))
     with op.batch_alter_table('tickets', schema=None) as batch_op:

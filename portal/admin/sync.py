@@ -1,12 +1,12 @@
 """Sync history, a run's live progress, Sync now / Full resync, and confirming held deactivations."""
 from flask import flash, redirect, render_template, request, url_for
 
-from portal import integrations, policy
+from portal import integrations, policy, requesters
 from portal.admin import bp
 from portal.admin.forms import ActionForm
 from portal.admin.views_common import actor, bounded_int, kick_sync
 from portal.database import get_or_404
-from portal.directory import runs
+from portal.directory import conflicts, runs
 from portal.exceptions import Conflict
 from portal.models import SyncRun
 
@@ -60,3 +60,11 @@ def confirm_run(run_id):
     kick_sync()
     flash(f"Confirmed. Run {new.id} applies the {run.held_deactivations} deactivations.", "success")
     return redirect(url_for("admin.sync_run", run_id=new.id))
+
+
+@bp.route("/integrations/<int:integration_id>/conflicts")
+def sync_conflicts(integration_id):
+    """What syncs found to resolve (shared mail) or to know (renamed sign-in names), with what sync did."""
+    item = integrations.integration_or_404(integration_id)
+    return render_template("admin/conflicts.html", integration=item, **conflicts.for_page(item.id),
+                           people=requesters.by_ids(conflicts.people_of(item.id)))

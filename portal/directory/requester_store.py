@@ -109,3 +109,25 @@ def refresh_statistics(created: int) -> None:
     """After a bulk load on PostgreSQL, fresh statistics, so the next delta's lookups use the (integration, oid) index."""
     if created > 1000 and db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(sa.text("ANALYZE requesters"))
+
+
+def upn_renames(updates: list[dict]) -> list[tuple[int, str, str]]:
+    """(row id, old UPN, new UPN) for the changed rows whose userPrincipalName changed (only changed rows are read)."""
+    new = {u["row_id"]: u.get("user_principal_name") for u in updates if "row_id" in u}
+    if not new:
+        return []
+    rows = db.session.execute(sa.select(Requester.id, Requester.user_principal_name).where(Requester.id.in_(new)))
+    return [(rid, old, new[rid]) for rid, old in rows if old and new[rid] and old.lower() != new[rid].lower()]
+
+
+def shared_mail(integration_id: int) -> dict[str, list[int]]:
+    """Mail addresses that several active requesters of the integration share, with their ids."""
+    rows = db.session.execute(sa.select(Requester.email, Requester.id).where(
+        Requester.integration_id == integration_id, Requester.status == "active", Requester.email.in_(
+            sa.select(Requester.email).where(Requester.integration_id == integration_id,
+                                             Requester.status == "active", Requester.email.is_not(None))
+            .group_by(Requester.email).having(sa.func.count() > 1))).order_by(Requester.id))
+    found: dict[str, list[int]] = {}
+    for email, rid in rows:
+        found.setdefault(email, []).append(rid)
+    return found

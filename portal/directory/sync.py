@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from portal import leases, signals
 from portal.database import db
-from portal.directory import field_mapping, requester_store
+from portal.directory import conflicts, field_mapping, requester_store
 from portal.directory.runs import lease_name
 from portal.directory.sync_plan import (
     Deactivation,
@@ -161,6 +161,8 @@ class SyncEngine:
             known = self._with_adopted(items, known, partial, seen_before)
         changes = plan_page(items, known, self.mapping, partial=partial, integration_id=self.integration.id,
                             now=_now(), seen_before=seen_before)
+        if changes.updates:
+            self.run.conflicts += conflicts.record_renames(self.integration.id, self.run.id, changes.updates, _now())
         requester_store.write_changes(changes)
         self._count(changes)
         self.pending.extend(changes.deactivations)
@@ -202,7 +204,8 @@ class SyncEngine:
         db.session.commit()
         if run.created or run.updated or run.reactivated or run.deactivated:  # only after writes
             requester_store.resolve_managers(self.integration.id, run.started_at)
-            db.session.commit()
+        run.conflicts += conflicts.record_shared_mail(self.integration.id, run.id, _now())
+        db.session.commit()
 
     # -- bookkeeping -------------------------------------------------------------------------
     def _progress(self, page_items: int) -> None:
@@ -288,4 +291,4 @@ def _run_counts(run: SyncRun) -> dict:
     return {"run": run.id, "mode": run.mode, "pages": run.pages, "fetched": run.fetched, "created": run.created,
             "updated": run.updated, "unchanged": run.unchanged, "deactivated": run.deactivated,
             "reactivated": run.reactivated, "failed": run.failed, "retries": run.retries,
-            "held_deactivations": run.held_deactivations}
+            "held_deactivations": run.held_deactivations, "conflicts": run.conflicts}

@@ -36,7 +36,25 @@ class SyncRun(db.Model):
     failed: Mapped[int] = mapped_column(default=0)
     retries: Mapped[int] = mapped_column(default=0)
     held_deactivations: Mapped[int] = mapped_column(default=0)
+    conflicts: Mapped[int] = mapped_column(default=0, server_default="0")
     expected_total: Mapped[int | None] = mapped_column()
     next_link: Mapped[str | None] = mapped_column(sa.Text)
     errors: Mapped[list] = mapped_column(JSONType, default=list)
     message: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class SyncConflict(db.Model):
+    """Something a sync found that an admin should know: a mail address several active people share (open until it
+    is unique again), or a userPrincipalName that changed for a known object id (what sync did: kept the link)."""
+
+    __tablename__ = "sync_conflicts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    integration_id: Mapped[int] = mapped_column(sa.ForeignKey("integrations.id"), index=True)
+    run_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sync_runs.id"))
+    kind: Mapped[str] = mapped_column(sa.String(30))
+    key: Mapped[str] = mapped_column(sa.String(1024))
+    requester_ids: Mapped[list] = mapped_column(JSONType, default=list)
+    detail: Mapped[dict] = mapped_column(JSONType, default=dict)
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

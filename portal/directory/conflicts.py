@@ -1,0 +1,58 @@
+"""What a sync found that an admin should resolve or know: shared mail addresses and renamed sign-in names.
+
+Shared mail stays open until the address is unique again (matching "by email" is ambiguous meanwhile, so a ticket
+naming it is refused); a rename is recorded as done (the link stays on the object id, the old name is kept).
+"""
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from portal.database import db
+from portal.directory import requester_store
+from portal.models import SyncConflict
+
+SHARED_MAIL, UPN_CHANGED = "shared_mail", "upn_changed"
+
+
+def record_renames(integration_id: int, run_id: int, updates: list[dict], now: datetime) -> int:
+    """Record every userPrincipalName change among a page's updates (before they are written); not committed."""
+    renames = requester_store.upn_renames(updates)
+    for rid, old, new in renames:
+        db.session.add(SyncConflict(integration_id=integration_id, run_id=run_id, kind=UPN_CHANGED, key=new,
+                                    requester_ids=[rid], detail={"old": old, "new": new}, found_at=now,
+                                    resolved_at=now))
+    return len(renames)
+
+
+def record_shared_mail(integration_id: int, run_id: int, now: datetime) -> int:
+    """Open a conflict per newly shared address, update the people of open ones, close those now unique; returns
+    how many addresses are shared after this run (not committed)."""
+    shared = requester_store.shared_mail(integration_id)
+    open_ones = {c.key: c for c in db.session.scalars(sa.select(SyncConflict).where(
+        SyncConflict.integration_id == integration_id, SyncConflict.kind == SHARED_MAIL,
+        SyncConflict.resolved_at.is_(None)))}
+    for email, ids in shared.items():
+        if email in open_ones:
+            open_ones[email].requester_ids = ids
+        else:
+            db.session.add(SyncConflict(integration_id=integration_id, run_id=run_id, kind=SHARED_MAIL, key=email,
+                                        requester_ids=ids, detail={}, found_at=now))
+    for email, conflict in open_ones.items():
+        if email not in shared:
+            conflict.resolved_at = now
+    return len(shared)
+
+
+def for_page(integration_id: int) -> dict:
+    """The Conflicts page: open shared addresses and the 50 latest renames."""
+    base = sa.select(SyncConflict).where(SyncConflict.integration_id == integration_id)
+    return {"shared": db.session.scalars(base.where(SyncConflict.kind == SHARED_MAIL,
+                                                    SyncConflict.resolved_at.is_(None)).order_by(SyncConflict.key)).all(),
+            "renames": db.session.scalars(base.where(SyncConflict.kind == UPN_CHANGED)
+                                          .order_by(SyncConflict.id.desc()).limit(50)).all()}
+
+
+def people_of(integration_id: int) -> set[int]:
+    """The requester ids the Conflicts page names."""
+    page = for_page(integration_id)
+    return {rid for c in page["shared"] + page["renames"] for rid in c.requester_ids}

@@ -1,0 +1,55 @@
+"""The Conflicts page: a mail address several people share (counted, open until unique) and a renamed sign-in
+name (the link stays on the object id, the old name is kept)."""
+import sqlalchemy as sa
+
+from portal import jobs
+from portal.directory.runs import start_run
+from portal.models import Requester, SyncConflict, SyncRun
+
+
+def sync(app, integration, mode="delta"):
+    start_run(integration, mode, "manual")
+    jobs.run_queued_syncs(app)
+    return db_last_run()
+
+
+def db_last_run():
+    from portal.extensions import db
+
+    db.session.expire_all()
+    return db.session.scalars(sa.select(SyncRun).order_by(SyncRun.id.desc())).first()
+
+
+def test_shared_mail_is_counted_shown_and_closed_when_unique(app, db, synced, new_user, emulator, login_as, client):
+    """Two people with one mailbox address: both stay active, the run counts a conflict, the page names both and
+    says what to do; once one address changes, the next sync closes it."""
+    first = new_user(mail="helpdesk.shared@contoso.onmicrosoft.com")
+    second = new_user(mail="helpdesk.shared@contoso.onmicrosoft.com")
+    run = sync(app, synced)
+    assert run.conflicts == 1
+    people = db.session.scalars(sa.select(Requester).where(Requester.email == "helpdesk.shared@contoso.onmicrosoft.com")).all()
+    assert len(people) == 2 and {p.status for p in people} == {"active"}
+    login_as("admin")
+    page = client.get(f"/admin/integrations/{synced.id}/conflicts").get_data(as_text=True)
+    assert "helpdesk.shared@contoso.onmicrosoft.com" in page and page.count(first["userPrincipalName"]) == 1
+    assert second["userPrincipalName"] in page and "To resolve:" in page
+    emulator.update_user(second["id"], mail="second.person@contoso.onmicrosoft.com")
+    assert sync(app, synced).conflicts == 0
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(SyncConflict.resolved_at).where(SyncConflict.kind == "shared_mail")) is not None
+
+
+def test_a_renamed_sign_in_name_keeps_the_link_and_is_recorded(app, db, synced, new_user, emulator, login_as, client):
+    """A UPN change for a known object id updates the same requester (no second row) and is listed with old and new,
+    after a delta and after a full sync alike."""
+    user = new_user()
+    sync(app, synced)
+    domain = user["userPrincipalName"].split("@")[1]
+    for mode, name in (("delta", "renamed.once"), ("full", "renamed.twice")):
+        emulator.update_user(user["id"], userPrincipalName=f"{name}.{user['id'][:6]}@{domain}")
+        assert sync(app, synced, mode).conflicts == 1
+    rows = db.session.scalars(sa.select(Requester).where(Requester.entra_object_id == user["id"])).all()
+    assert len(rows) == 1 and rows[0].user_principal_name.startswith("renamed.twice")
+    login_as("admin")
+    page = client.get(f"/admin/integrations/{synced.id}/conflicts").get_data(as_text=True)
+    assert user["userPrincipalName"] in page and "renamed.once" in page and "renamed.twice" in page
