@@ -109,7 +109,8 @@ def test_two_scheduler_processes_run_each_sync_and_action_once(app, db, db_url, 
     integration = install_integration(app, emulator)
     start_run(integration, "full", "manual")
     jobs.run_queued_syncs(app)
-    db.session.execute(sa.update(type(integration)).values(last_sync_at=datetime.now(UTC) - timedelta(days=1)))
+    db.session.execute(sa.update(type(integration)).values(last_sync_at=datetime.now(UTC) - timedelta(days=1),
+                                                           mapping_version=1))  # mapped, and synced a day ago
     db.session.commit()  # due again, for both schedulers at once
     app.config["ACTION_KICK"] = "none"
     admin_service.save(None, "unlock", [catalogue["Account locked out"].id], True,
