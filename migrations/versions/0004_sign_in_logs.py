@@ -45,6 +45,19 @@ def upgrade():
     with op.batch_alter_table('sync_runs', schema=None) as batch_op:
         batch_op.add_column(sa.Column('conflicts', sa.Integer(), server_default='0', nullable=False))
     op.create_table(
+        'sync_changes',
+        sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+        sa.Column('run_id', sa.Integer(), nullable=False),
+        sa.Column('object_id', sa.String(length=36), nullable=False),
+        sa.Column('label', sa.String(length=1024), nullable=False),
+        sa.Column('kind', sa.String(length=12), nullable=False),
+        sa.Column('fields', JSON, nullable=False),
+        sa.ForeignKeyConstraint(['run_id'], ['sync_runs.id'], name=op.f('fk_sync_changes_run_id_sync_runs')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_sync_changes')),
+    )
+    with op.batch_alter_table('sync_changes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sync_changes_run_id'), ['run_id'], unique=False)
+    op.create_table(
         'sign_in_events',
         sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
         sa.Column('integration_id', sa.Integer(), nullable=False),
@@ -93,6 +106,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_table('sync_changes')
     with op.batch_alter_table('sync_runs', schema=None) as batch_op:
         batch_op.drop_column('conflicts')
     op.drop_table('sync_conflicts')

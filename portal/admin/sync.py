@@ -1,12 +1,13 @@
 """Sync history, a run's live progress, Sync now / Full resync, and confirming held deactivations."""
-from flask import flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
 
 from portal import integrations, policy, requesters
 from portal.admin import bp
+from portal.admin.audit_log import csv_lines
 from portal.admin.forms import ActionForm
 from portal.admin.views_common import actor, bounded_int, kick_sync
 from portal.database import get_or_404
-from portal.directory import conflicts, runs
+from portal.directory import conflicts, run_changes, runs
 from portal.exceptions import Conflict
 from portal.models import SyncRun
 
@@ -36,7 +37,17 @@ def sync_run(run_id):
     """A run's detail page; the progress card refreshes itself while the run is going."""
     run = get_or_404(SyncRun, run_id, NO_SUCH_RUN)
     return render_template("admin/sync_run.html", run=run, integration=integrations.integration_or_404(run.integration_id),
-                           form=ActionForm())
+                           form=ActionForm(),
+                           changes=run_changes.page_of(run.id, request.args.get("page", 1, type=bounded_int)))
+
+
+@bp.route("/sync/runs/<int:run_id>/changes.csv")
+def sync_run_changes(run_id):
+    """Everyone the run changed, with field-level changes, streamed as CSV."""
+    run = get_or_404(SyncRun, run_id, NO_SUCH_RUN)
+    body = csv_lines(stream_with_context(run_changes.change_rows(run.id)), ("object_id", "name", "change", "fields"))
+    return Response(stream_with_context(body), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="sync-run-{run.id}-changes.csv"'})
 
 
 @bp.route("/sync/runs/<int:run_id>/progress")

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from portal import leases, signals
 from portal.database import db
-from portal.directory import conflicts, field_mapping, requester_store
+from portal.directory import conflicts, field_mapping, requester_store, run_changes
 from portal.directory.runs import lease_name
 from portal.directory.sync_plan import (
     Deactivation,
@@ -163,6 +163,7 @@ class SyncEngine:
                             now=_now(), seen_before=seen_before)
         if changes.updates:
             self.run.conflicts += conflicts.record_renames(self.integration.id, self.run.id, changes.updates, _now())
+        run_changes.record_page(self.run.id, changes)
         requester_store.write_changes(changes)
         self._count(changes)
         self.pending.extend(changes.deactivations)
@@ -194,6 +195,7 @@ class SyncEngine:
                            "to apply it.")
             db.session.commit()
             raise SyncHeld()
+        run_changes.record_deactivations(run.id, self.pending)
         requester_store.write_deactivations(self.pending, _now())
         for item in self.pending:
             if item.was_active:

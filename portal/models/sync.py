@@ -58,3 +58,17 @@ class SyncConflict(db.Model):
     detail: Mapped[dict] = mapped_column(JSONType, default=dict)
     found_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SyncChange(db.Model):
+    """One person a run changed: created, updated (old and new value of each changed field), deactivated or
+    reactivated; the run page lists them and exports them as CSV."""
+
+    __tablename__ = "sync_changes"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
+    run_id: Mapped[int] = mapped_column(sa.ForeignKey("sync_runs.id"), index=True)
+    object_id: Mapped[str] = mapped_column(sa.String(36))
+    label: Mapped[str] = mapped_column(sa.String(1024), default="")
+    kind: Mapped[str] = mapped_column(sa.String(12))
+    fields: Mapped[dict] = mapped_column(JSONType, default=dict)

@@ -53,3 +53,25 @@ def test_a_renamed_sign_in_name_keeps_the_link_and_is_recorded(app, db, synced, 
     login_as("admin")
     page = client.get(f"/admin/integrations/{synced.id}/conflicts").get_data(as_text=True)
     assert user["userPrincipalName"] in page and "renamed.once" in page and "renamed.twice" in page
+
+
+def test_the_run_page_lists_who_changed_with_fields_and_exports_them(app, db, synced, new_user, emulator, login_as,
+                                                                     client):
+    """A created person, an updated one (old and new department) and a deactivated one are listed on the run page
+    and in its CSV."""
+    stays, leaves = new_user(department="Sales"), new_user()
+    sync(app, synced)
+    emulator.update_user(stays["id"], department="Legal")
+    emulator.update_user(leaves["id"], accountEnabled=False)
+    arrives = new_user(displayName="Newly Arrived")
+    run = sync(app, synced)
+    login_as("admin")
+    page = client.get(f"/admin/sync/runs/{run.id}").get_data(as_text=True)
+    assert 'id="run-changes"' in page and "Newly Arrived" in page
+    assert "Sales → Legal" in page and "deactivated" in page
+    csv = client.get(f"/admin/sync/runs/{run.id}/changes.csv").get_data(as_text=True)
+    lines = csv.strip().splitlines()
+    assert lines[0].strip() == "object_id,name,change,fields"
+    assert any(arrives["id"] in line and "created" in line for line in lines)
+    assert any(stays["id"] in line and "department: 'Sales' -> 'Legal'" in line for line in lines)
+    assert any(leaves["id"] in line and "deactivated" in line for line in lines)
