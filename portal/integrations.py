@@ -9,6 +9,7 @@ from portal import signals
 from portal.crypto import SecretBox, secret_hint
 from portal.database import db, get_or_404
 from portal.directory import field_mapping
+from portal.directory.sync_plan import GUEST_POLICIES
 from portal.entra import credentials, permissions
 from portal.entra.clients import MicrosoftSettings, app_credentials, credentials_for, graph_for
 from portal.entra.cloud import CLOUDS
@@ -217,9 +218,13 @@ def all_integrations() -> list[Integration]:
                                    .order_by(Integration.name)))
 
 
-def save_mapping(integration: Integration, requested: dict, *, actor: signals.Principal) -> dict:
-    """Validate and store the mapping; a change forces the next sync to be full. Returns the changes."""
+def save_mapping(integration: Integration, requested: dict, *, actor: signals.Principal,
+                 guest_policy: str | None = None) -> dict:
+    """Validate and store the mapping (and the guest policy); a change forces the next sync to be full. Returns the
+    changes."""
     clean = field_mapping.validate(requested)
+    if guest_policy is not None and guest_policy not in GUEST_POLICIES:
+        raise ValidationError("Choose how guests are synced.", detail={"errors": {"guest_policy": "Choose one."}})
     current = {m.portal_field: m for m in integration.mappings}
     changes = {}
     for name, attribute in clean.items():
@@ -231,6 +236,9 @@ def save_mapping(integration: Integration, requested: dict, *, actor: signals.Pr
         elif row.graph_attribute != attribute:
             changes[name] = [row.graph_attribute, attribute]
             row.graph_attribute = attribute
+    if guest_policy is not None and guest_policy != integration.guest_policy:
+        changes["guest_policy"] = [integration.guest_policy, guest_policy]
+        integration.guest_policy = guest_policy
     if changes:
         integration.delta_link = None
         signals.mapping_changed.send("integrations", actor=actor, target=_installation_target(integration), detail=changes)

@@ -44,6 +44,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_sync_conflicts_integration_id'), ['integration_id'], unique=False)
     with op.batch_alter_table('sync_runs', schema=None) as batch_op:
         batch_op.add_column(sa.Column('conflicts', sa.Integer(), server_default='0', nullable=False))
+        batch_op.add_column(sa.Column('excluded', sa.Integer(), server_default='0', nullable=False))
     op.create_table(
         'sync_changes',
         sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -92,6 +93,7 @@ def upgrade():
         batch_op.add_column(sa.Column('sign_in_note', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('paused_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('sign_in_while_paused', sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch_op.add_column(sa.Column('guest_policy', sa.String(length=20), server_default='include', nullable=False))
     with op.batch_alter_table('requesters', schema=None) as batch_op:
         for column, old in WIDENED:  # Graph's longest mappable attribute is 1024 characters: nothing is cut
             batch_op.alter_column(column, existing_type=sa.String(length=old), type_=sa.String(length=1024),
@@ -108,6 +110,7 @@ def upgrade():
 def downgrade():
     op.drop_table('sync_changes')
     with op.batch_alter_table('sync_runs', schema=None) as batch_op:
+        batch_op.drop_column('excluded')
         batch_op.drop_column('conflicts')
     op.drop_table('sync_conflicts')
     op.execute(sa.text("DELETE FROM ticket_events WHERE ticket_id IN (SELECT id FROM tickets WHERE requester_id IS NULL)"))
@@ -126,6 +129,7 @@ def downgrade():
         batch_op.drop_column('microsoft_locked_until')
         batch_op.drop_column('locked_at')
     with op.batch_alter_table('integrations', schema=None) as batch_op:
+        batch_op.drop_column('guest_policy')
         batch_op.drop_column('sign_in_while_paused')
         batch_op.drop_column('paused_at')
         batch_op.drop_column('sign_in_note')

@@ -136,10 +136,13 @@ class ActionForm(FlaskForm):
 def mapping_form(attributes, initial: dict):
     """A form with one select per portal field, choices from the Graph attribute catalogue."""
     from portal.directory.field_mapping import PORTAL_FIELDS
+    from portal.directory.sync_plan import GUEST_POLICIES
 
     class MappingForm(FlaskForm):
         submit = SubmitField("Save mapping and sync")
         preview = SubmitField("Preview")
+        guest_policy = SelectField("Guests (userType Guest)", choices=list(GUEST_POLICIES.items()),
+                                   default=initial.get("guest_policy") or "include")
 
     for field in PORTAL_FIELDS:
         choices = [("", "Not mapped")] + [(a, a) for a in attributes if (a == "manager") == (field.name == "manager")]

@@ -16,7 +16,7 @@ from portal.exceptions import Conflict
 def mapping(integration_id):
     """Show the tabs; Preview renders mapped values of 5 users; Save stores the mapping and syncs."""
     item = integrations.integration_or_404(integration_id)
-    form = mapping_form(field_mapping.GRAPH_ATTRIBUTES, integrations.mapping_of(item))
+    form = mapping_form(field_mapping.GRAPH_ATTRIBUTES, dict(integrations.mapping_of(item), guest_policy=item.guest_policy))
     preview, preview_error = None, None
     if form.validate_on_submit():
         chosen = {f.name: getattr(form, f.name).data or None for f in field_mapping.PORTAL_FIELDS}
@@ -24,7 +24,7 @@ def mapping(integration_id):
             if form.preview.data:
                 preview = integrations.preview(item, chosen, ms_settings())
             else:
-                return _save(item, chosen)
+                return _save(item, chosen, form.guest_policy.data)
         except field_mapping.MappingInvalid as exc:
             for name, message in exc.errors.items():
                 getattr(form, name).errors = [message]
@@ -36,8 +36,8 @@ def mapping(integration_id):
                            preview=preview, preview_error=preview_error), status
 
 
-def _save(item, chosen):
-    changes = integrations.save_mapping(item, chosen, actor=actor())
+def _save(item, chosen, guest_policy):
+    changes = integrations.save_mapping(item, chosen, actor=actor(), guest_policy=guest_policy)
     try:
         run = start_run(item, "full", "mapping")
     except Conflict as exc:

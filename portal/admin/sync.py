@@ -8,6 +8,7 @@ from portal.admin.forms import ActionForm
 from portal.admin.views_common import actor, bounded_int, kick_sync
 from portal.database import get_or_404
 from portal.directory import conflicts, run_changes, runs
+from portal.directory.sync_plan import GUEST_POLICIES
 from portal.exceptions import Conflict
 from portal.models import SyncRun
 
@@ -78,4 +79,4 @@ def sync_conflicts(integration_id):
     """What syncs found to resolve (shared mail) or to know (renamed sign-in names), with what sync did."""
     item = integrations.integration_or_404(integration_id)
     return render_template("admin/conflicts.html", integration=item, **conflicts.for_page(item.id),
-                           people=requesters.by_ids(conflicts.people_of(item.id)))
+                           people=requesters.by_ids(conflicts.people_of(item.id)), guest_policies=GUEST_POLICIES)

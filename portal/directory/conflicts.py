@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from portal.database import db
 from portal.directory import requester_store
-from portal.models import SyncConflict
+from portal.models import SyncConflict, SyncRun
 
 SHARED_MAIL, UPN_CHANGED = "shared_mail", "upn_changed"
 
@@ -46,7 +46,9 @@ def record_shared_mail(integration_id: int, run_id: int, now: datetime) -> int:
 def for_page(integration_id: int) -> dict:
     """The Conflicts page: open shared addresses and the 50 latest renames."""
     base = sa.select(SyncConflict).where(SyncConflict.integration_id == integration_id)
-    return {"shared": db.session.scalars(base.where(SyncConflict.kind == SHARED_MAIL,
+    last = db.session.scalars(sa.select(SyncRun).where(SyncRun.integration_id == integration_id,
+                                                       SyncRun.status == "succeeded").order_by(SyncRun.id.desc())).first()
+    return {"last_run": last, "shared": db.session.scalars(base.where(SyncConflict.kind == SHARED_MAIL,
                                                     SyncConflict.resolved_at.is_(None)).order_by(SyncConflict.key)).all(),
             "renames": db.session.scalars(base.where(SyncConflict.kind == UPN_CHANGED)
                                           .order_by(SyncConflict.id.desc()).limit(50)).all()}

@@ -160,7 +160,7 @@ class SyncEngine:
         if self.first_sync:
             known = self._with_adopted(items, known, partial, seen_before)
         changes = plan_page(items, known, self.mapping, partial=partial, integration_id=self.integration.id,
-                            now=_now(), seen_before=seen_before)
+                            now=_now(), seen_before=seen_before, guest_policy=self.integration.guest_policy)
         if changes.updates:
             self.run.conflicts += conflicts.record_renames(self.integration.id, self.run.id, changes.updates, _now())
         run_changes.record_page(self.run.id, changes)
@@ -182,6 +182,7 @@ class SyncEngine:
         run.updated += changes.updated
         run.unchanged += changes.unchanged
         run.reactivated += changes.reactivated
+        run.excluded += changes.excluded
         for error in changes.errors:
             self._record_user_error(error.user, error.message, skipped=error.skipped)
 
@@ -293,4 +294,4 @@ def _run_counts(run: SyncRun) -> dict:
     return {"run": run.id, "mode": run.mode, "pages": run.pages, "fetched": run.fetched, "created": run.created,
             "updated": run.updated, "unchanged": run.unchanged, "deactivated": run.deactivated,
             "reactivated": run.reactivated, "failed": run.failed, "retries": run.retries,
-            "held_deactivations": run.held_deactivations, "conflicts": run.conflicts}
+            "held_deactivations": run.held_deactivations, "conflicts": run.conflicts, "excluded": run.excluded}

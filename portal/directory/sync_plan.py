@@ -63,6 +63,7 @@ class PageChanges:
     updated: int = 0
     unchanged: int = 0
     reactivated: int = 0
+    excluded: int = 0
 
 
 def distinct_users(items: Iterable, *, partial: bool, seen_before: set | frozenset = frozenset()) -> tuple[dict, list]:
@@ -80,13 +81,25 @@ def distinct_users(items: Iterable, *, partial: bool, seen_before: set | frozens
     return users, errors
 
 
+GUEST_POLICIES = {
+    "include": "Include guests like members",
+    "with_mail": "Include only guests with a mail address",
+    "exclude": "Leave guests out",
+}
+
+
 def plan_page(items: Iterable, known: Mapping[str, KnownRequester], mapping: dict, *, partial: bool,
-              integration_id: int, now: datetime, seen_before: set | frozenset = frozenset()) -> PageChanges:
-    """Decide insert, update, unchanged, reactivate or deactivate for every user on one page of a listing."""
+              integration_id: int, now: datetime, seen_before: set | frozenset = frozenset(),
+              guest_policy: str = "include") -> PageChanges:
+    """Decide insert, update, unchanged, reactivate or deactivate for every user on one page of a listing; guests the
+    policy leaves out are never created, are removed (as deleted) if they were, and are counted as excluded."""
     users, errors = distinct_users(items, partial=partial, seen_before=seen_before)
     changes = PageChanges(errors=errors, seen=set(users))
     for oid, user in users.items():
-        kind, record, problem = _decide(user, known.get(oid), mapping, partial, now)
+        kind, record, problem = _decide(user, known.get(oid), mapping, partial, now, guest_policy)
+        if kind == "excluded":
+            changes.excluded += 1
+            kind = "deactivate" if record is not None else "nothing"
         if problem:
             changes.errors.append(UserError(oid, problem, skipped=False))
         if kind == "insert":
@@ -108,7 +121,7 @@ def plan_page(items: Iterable, known: Mapping[str, KnownRequester], mapping: dic
 
 
 def _decide(user: dict, row: KnownRequester | None, mapping: dict, partial: bool,
-            now: datetime) -> tuple[str, object, str | None]:
+            now: datetime, guest_policy: str = "include") -> tuple[str, object, str | None]:
     """One Graph user against its stored row: ("insert" | "update" | "reactivate", row), ("deactivate", Deactivation),
     ("unchanged", None) or ("nothing", None) for the removal of somebody already deleted or never known; the third
     item is a problem with the user's data worth telling the admin (a mail value that is not one address)."""
@@ -118,6 +131,9 @@ def _decide(user: dict, row: KnownRequester | None, mapping: dict, partial: bool
         return "nothing", None, None
     record, problem = _requester_values(user, row if partial else None, mapping, partial)
     record.update(last_synced_at=now, updated_at=now)
+    if _left_out(record, guest_policy):
+        gone = row is not None and row.status != "deleted"
+        return "excluded", Deactivation(row.id, dict(DELETED), row.status) if gone else None, None
     if row is None:
         return "insert", record, problem
     if row.content_hash == record["content_hash"] and row.status == record["status"]:
@@ -126,6 +142,13 @@ def _decide(user: dict, row: KnownRequester | None, mapping: dict, partial: bool
         return "deactivate", Deactivation(row.id, record, row.status), problem
     record["row_id"] = row.id
     return ("reactivate" if row.status != "active" and record["status"] == "active" else "update"), record, problem
+
+
+def _left_out(record: dict, guest_policy: str) -> bool:
+    """Whether the guest policy leaves this user out."""
+    if guest_policy == "include" or record.get("user_type") != "Guest":
+        return False
+    return guest_policy == "exclude" or not record.get("email")
 
 
 def _requester_values(user: dict, stored: KnownRequester | None, mapping: dict,

@@ -30,6 +30,7 @@ class Integration(db.Model):
     granted_permissions: Mapped[list] = mapped_column(JSONType, default=list)
     delta_link: Mapped[str | None] = mapped_column(sa.Text)
     mapping_version: Mapped[int] = mapped_column(default=0)
+    guest_policy: Mapped[str] = mapped_column(sa.String(20), default="include", server_default="include")
     last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Sign-in log import: the newest createdDateTime imported, and whether the import can run (ok, no_permission,
     # no_licence, failing) with Microsoft's words when it cannot.

@@ -37,6 +37,7 @@ class SyncRun(db.Model):
     retries: Mapped[int] = mapped_column(default=0)
     held_deactivations: Mapped[int] = mapped_column(default=0)
     conflicts: Mapped[int] = mapped_column(default=0, server_default="0")
+    excluded: Mapped[int] = mapped_column(default=0, server_default="0")  # guests the guest policy leaves out
     expected_total: Mapped[int | None] = mapped_column()
     next_link: Mapped[str | None] = mapped_column(sa.Text)
     errors: Mapped[list] = mapped_column(JSONType, default=list)

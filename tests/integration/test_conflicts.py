@@ -75,3 +75,30 @@ def test_the_run_page_lists_who_changed_with_fields_and_exports_them(app, db, sy
     assert any(arrives["id"] in line and "created" in line for line in lines)
     assert any(stays["id"] in line and "department: 'Sales' -> 'Legal'" in line for line in lines)
     assert any(leaves["id"] in line and "deactivated" in line for line in lines)
+
+
+def test_guest_policy(app, db, synced, new_user, login_as, client):
+    """Include: guests are requesters. With mail: a guest without mail is removed. Exclude: every guest is removed
+    and counted; members never are."""
+    from portal import integrations, signals
+
+    member = new_user()
+    with_mail = new_user(userType="Guest", mail="partner.guest@fabrikam.example")
+    without = new_user(userType="Guest", mail=None)
+    sync(app, synced, "full")
+
+    def status(user):
+        db.session.expire_all()
+        return db.session.scalar(sa.select(Requester.status).where(Requester.entra_object_id == user["id"]))
+
+    assert (status(member), status(with_mail), status(without)) == ("active", "active", "active")
+    login_as("admin")
+    page = client.get(f"/admin/integrations/{synced.id}/mapping").get_data(as_text=True)
+    assert 'id="guest-policy"' in page
+    for policy, expected in (("with_mail", ("active", "active", "deleted")), ("exclude", ("active", "deleted", "deleted"))):
+        integrations.save_mapping(synced, integrations.mapping_of(synced), actor=signals.SYSTEM, guest_policy=policy)
+        run = sync(app, synced, "full")
+        assert run.status == "succeeded" and run.excluded >= (1 if policy == "with_mail" else 2), (policy, run.message)
+        assert (status(member), status(with_mail), status(without)) == expected, policy
+    shown = client.get(f"/admin/integrations/{synced.id}/conflicts").get_data(as_text=True)
+    assert "Leave guests out" in shown and 'id="guests"' in shown
