@@ -107,6 +107,7 @@ def test_leaver_ticket_waits_for_the_manager_then_disables(portal_server, browse
         page.reload()
         expect(page.locator("#timeline")).to_contain_text("The account is disabled and signed out everywhere.")
         expect(page.locator("#timeline")).to_contain_text("Approved by Morgan Manager (Last day was Friday.)")
+        expect(page.locator('[data-status="resolved"]').first).to_be_visible()  # the ticket followed its action
         leaver_page.reload()
         expect(leaver_page.locator("#signin-reason")).to_be_visible()
         leaver_page.get_by_role("button", name="Sign in with Microsoft").click()
