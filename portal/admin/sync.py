@@ -39,14 +39,14 @@ def sync_run(run_id):
     run = get_or_404(SyncRun, run_id, NO_SUCH_RUN)
     return render_template("admin/sync_run.html", run=run, integration=integrations.integration_or_404(run.integration_id),
                            form=ActionForm(),
-                           changes=run_changes.page_of(run.id, request.args.get("page", 1, type=bounded_int)))
+                           **run_changes.page_of(run, request.args.get("page", 1, type=bounded_int)))
 
 
 @bp.route("/sync/runs/<int:run_id>/changes.csv")
 def sync_run_changes(run_id):
     """Everyone the run changed, with field-level changes, streamed as CSV."""
     run = get_or_404(SyncRun, run_id, NO_SUCH_RUN)
-    body = csv_lines(stream_with_context(run_changes.change_rows(run.id)), ("object_id", "name", "change", "fields"))
+    body = csv_lines(stream_with_context(run_changes.change_rows(run)), ("object_id", "name", "change", "fields"))
     return Response(stream_with_context(body), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="sync-run-{run.id}-changes.csv"'})
 
