@@ -12,15 +12,19 @@ bp = Blueprint("control", __name__, url_prefix="/_emulator")
 
 
 @bp.before_request
-def _check_token():
+def check_control_token():
+    """Every control blueprint (this one and the sign-in log's) needs the bearer token from the info file."""
     header = request.headers.get("Authorization", "")
     if not hmac.compare_digest(header, f"Bearer {state().control_token}"):
         return jsonify(error="unauthorized", message="The control API needs the control token from the info file."), 401
     return None
 
 
-def _tenant():
-    key = request.args.get("tenant") or (request.get_json(silent=True) or {}).get("tenant")
+def control_tenant(body: dict | None = None):
+    """The tenant a control call names (?tenant= or "tenant" in the body), else the first one."""
+    if body is None:
+        body = request.get_json(silent=True)
+    key = request.args.get("tenant") or (body.get("tenant") if isinstance(body, dict) else None)
     tenants = state().directory.tenants
     tenant = state().directory.find_tenant(key) if key else next(iter(tenants.values()))
     if tenant is None:
@@ -36,12 +40,12 @@ def _user(tenant, key, include_deleted=True):
 
 
 @bp.errorhandler(LookupError)
-def _missing(exc):
+def control_not_found(exc):
     return jsonify(error="not_found", message=str(exc)), 404
 
 
 @bp.errorhandler(ValueError)
-def _invalid(exc):
+def control_invalid(exc):
     return jsonify(error="invalid", message=str(exc)), 400
 
 
@@ -63,7 +67,7 @@ def _role_names(value) -> list:
 def create_user():
     """Create a user (props as Graph names them, plus password)."""
     body = request.get_json(force=True)
-    tenant = _tenant()
+    tenant = control_tenant()
     props = {k: v for k, v in body.items() if k in USER_PROPERTIES}
     props.setdefault("accountEnabled", True)
     props.setdefault("userType", "Member")
@@ -78,14 +82,14 @@ def create_user():
 @bp.get("/users/<key>")
 def read_user(key):
     """Everything the emulator knows about a user (never the password)."""
-    return jsonify(_describe(_user(_tenant(), key)))
+    return jsonify(_describe(_user(control_tenant(), key)))
 
 
 @bp.patch("/users/<key>")
 def change_user(key):
     """Change properties, password, manager or sign-in state."""
     body = request.get_json(force=True)
-    tenant = _tenant()
+    tenant = control_tenant()
     user = _user(tenant, key)
     roles = _role_names(body["directoryRoles"]) if "directoryRoles" in body else None
     with tenant.lock:
@@ -103,21 +107,21 @@ def change_user(key):
 
 @bp.post("/users/<key>/soft-delete")
 def soft_delete(key):
-    tenant = _tenant()
+    tenant = control_tenant()
     tenant.soft_delete(_user(tenant, key))
     return jsonify(ok=True)
 
 
 @bp.post("/users/<key>/restore")
 def restore(key):
-    tenant = _tenant()
+    tenant = control_tenant()
     tenant.restore(_user(tenant, key))
     return jsonify(ok=True)
 
 
 @bp.delete("/users/<key>")
 def hard_delete(key):
-    tenant = _tenant()
+    tenant = control_tenant()
     tenant.hard_delete(_user(tenant, key))
     return jsonify(ok=True)
 
@@ -185,7 +189,7 @@ def rotate_signing_key():
 @bp.post("/delta/expire")
 def expire_delta_tokens():
     """Invalidate every delta token issued so far (their next use gets resyncRequired)."""
-    tenant = _tenant()
+    tenant = control_tenant()
     tenant.delta_epoch += 1
     return jsonify(delta_epoch=tenant.delta_epoch)
 

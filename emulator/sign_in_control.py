@@ -1,21 +1,18 @@
 """Control API for the sign-in log (bearer control token): read, clear, add synthetic events, licence and delay."""
-import hmac
-
 from flask import Blueprint, jsonify, request
 
 from emulator.common import state
+from emulator.control import check_control_token, control_invalid, control_not_found, control_tenant
 from emulator.sign_in_events import build
 from emulator.sign_in_logs import parse_time
 
 bp = Blueprint("sign_in_control", __name__, url_prefix="/_emulator/sign-ins")
 
 
-@bp.before_request
-def _check_token():
-    header = request.headers.get("Authorization", "")
-    if not hmac.compare_digest(header, f"Bearer {state().control_token}"):
-        return jsonify(error="unauthorized", message="The control API needs the control token from the info file."), 401
-    return None
+# The same token check, tenant lookup and error answers as the rest of the control API.
+bp.before_request(check_control_token)
+bp.register_error_handler(LookupError, control_not_found)
+bp.register_error_handler(ValueError, control_invalid)
 
 
 def _body() -> dict:
@@ -23,36 +20,17 @@ def _body() -> dict:
     return body if isinstance(body, dict) else {}
 
 
-def _tenant(body: dict):
-    key = request.args.get("tenant") or body.get("tenant")
-    directory = state().directory
-    tenant = directory.find_tenant(key) if key else next(iter(directory.tenants.values()))
-    if tenant is None:
-        raise LookupError(f"tenant {key!r} not found")
-    return tenant
-
-
-@bp.errorhandler(LookupError)
-def _missing(exc):
-    return jsonify(error="not_found", message=str(exc)), 404
-
-
-@bp.errorhandler(ValueError)
-def _invalid(exc):
-    return jsonify(error="invalid", message=str(exc)), 400
-
-
 @bp.get("")
 def read():
     """Every recorded event of the tenant, newest first, including those the delay still hides from Graph."""
-    events = state().sign_ins.newest_first(_tenant({}).id, visible_only=False)
+    events = state().sign_ins.newest_first(control_tenant({}).id, visible_only=False)
     return jsonify(value=[e["signIn"] for e in events])
 
 
 @bp.delete("")
 def clear():
     """Forget the tenant's events (`?all=true`: every tenant's)."""
-    tenant_id = None if request.args.get("all") == "true" else _tenant({}).id
+    tenant_id = None if request.args.get("all") == "true" else control_tenant({}).id
     return jsonify(cleared=state().sign_ins.clear(tenant_id))
 
 
@@ -61,7 +39,7 @@ def add():
     """Synthetic events: {"user": id or UPN (or "userPrincipalName" for an unknown one), "errorCode", "count",
     "appId", "createdDateTime", "ipAddress", "userAgent", "isInteractive", "failureReason"}."""
     body = _body()
-    tenant = _tenant(body)
+    tenant = control_tenant(body)
     user = tenant.find_user(body["user"], include_deleted=True) if body.get("user") else None
     if body.get("user") and user is None:
         raise LookupError(f"user {body['user']!r} not found")
@@ -85,7 +63,7 @@ def add():
 
 @bp.get("/settings")
 def read_settings():
-    tenant = _tenant({})
+    tenant = control_tenant({})
     return jsonify(delay_seconds=state().sign_ins.delay_seconds, premium=tenant.premium, tenant=tenant.id)
 
 
@@ -93,7 +71,7 @@ def read_settings():
 def change_settings():
     """`delay_seconds` (all tenants) before new events show in Graph; `premium` (the tenant's Entra ID P1/P2)."""
     body = _body()
-    tenant = _tenant(body)
+    tenant = control_tenant(body)
     if "delay_seconds" in body:
         delay = body["delay_seconds"]
         if not isinstance(delay, int | float) or delay < 0:

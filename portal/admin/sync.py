@@ -78,5 +78,6 @@ def confirm_run(run_id):
 def sync_conflicts(integration_id):
     """What syncs found to resolve (shared mail) or to know (renamed sign-in names), with what sync did."""
     item = integrations.integration_or_404(integration_id)
-    return render_template("admin/conflicts.html", integration=item, **conflicts.for_page(item.id),
-                           people=requesters.by_ids(conflicts.people_of(item.id)), guest_policies=GUEST_POLICIES)
+    page = conflicts.for_page(item.id)
+    return render_template("admin/conflicts.html", integration=item, **page,
+                           people=requesters.by_ids(conflicts.people_of(page)), guest_policies=GUEST_POLICIES)

@@ -54,7 +54,6 @@ def for_page(integration_id: int) -> dict:
                                           .order_by(SyncConflict.id.desc()).limit(50)).all()}
 
 
-def people_of(integration_id: int) -> set[int]:
-    """The requester ids the Conflicts page names."""
-    page = for_page(integration_id)
+def people_of(page: dict) -> set[int]:
+    """The requester ids a Conflicts page (from `for_page`) names."""
     return {rid for c in page["shared"] + page["renames"] for rid in c.requester_ids}

@@ -5,9 +5,10 @@ from flask_login import current_user
 from portal import jobs, ticket_comments, tickets
 from portal.exceptions import ValidationError
 from portal.requester import bp
-from portal.requester.forms import CommentForm, DecisionForm, TicketForm, choice
+from portal.requester.approval_page import decision_page
+from portal.requester.forms import CommentForm, TicketForm
 from portal.security import requester_required
-from portal.workflows import approval_notices, approvals, targeting
+from portal.workflows import targeting
 
 
 @bp.route("/tickets/new", methods=["GET", "POST"])
@@ -69,16 +70,4 @@ def comment(ticket_id):
 @requester_required
 def approval(approval_id):
     """An approval waiting for me (a manager): what would happen, and the decision as a CSRF-protected POST."""
-    item = approvals.decision_or_404(approval_id, current_user)
-    form = DecisionForm()
-    if form.validate_on_submit():
-        try:
-            approvals.decide(item.id, current_user, choice(form), form.comment.data)
-        except ValidationError as exc:
-            form.comment.errors = [exc.message]
-        else:
-            jobs.kick_actions(current_app._get_current_object())
-            flash(f"Ticket #{item.ticket_id}: {item.status}.", "success")
-            return redirect(url_for("requester.home"))
-    return render_template("approval.html", item=approval_notices.card(item), form=form,
-                           back=url_for("requester.home")), (422 if form.errors else 200)
+    return decision_page(approval_id, url_for("requester.home"))

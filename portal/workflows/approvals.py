@@ -159,7 +159,7 @@ def decide(approval_id: int, user, approve: bool | None, comment: str) -> Approv
     if not _claim(approval, status, who.label, comment, f"{who.type}:{who.id}"):
         db.session.rollback()
         raise Conflict(f"This approval is already {db.session.get(Approval, approval_id).status}; nothing changed.")
-    _after_decision(approval, signals.Principal.of(user), comment)
+    _after_decision(approval, who, comment)
     db.session.commit()
     if approval.status == "rejected":
         settle(approval.ticket_id)
