@@ -29,8 +29,8 @@ def main(users: int, db_url: str | None) -> None:
     from portal import create_app
     from portal.database import db
     from portal.directory import field_mapping
-    from portal.directory.runs import start_run
-    from portal.directory.sync import PAGE_SIZE, SyncSettings, build_sync_engine
+    from portal.directory.runs import PAGE_SIZE, start_run
+    from portal.directory.sync import SyncSettings, build_sync_engine
     from portal.models import Requester
 
     # The emulator runs in its own process, so this process's peak RSS is the sync's own.
@@ -121,7 +121,7 @@ def floor(info, creds, select, db, users) -> float:
     import msal
 
     from emulator.client import CASession
-    from portal.directory.sync import PAGE_SIZE
+    from portal.directory.runs import PAGE_SIZE
 
     http = CASession(info["ca_file"])
     token = msal.ConfidentialClientApplication(

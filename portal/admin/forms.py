@@ -140,7 +140,8 @@ def mapping_form(attributes, initial: dict):
 
     class MappingForm(FlaskForm):
         submit = SubmitField("Save mapping and sync")
-        preview = SubmitField("Preview")
+        preview = SubmitField("Preview 5 users")
+        dry_run = SubmitField("Preview changes")
         guest_policy = SelectField("Guests (userType Guest)", choices=list(GUEST_POLICIES.items()),
                                    default=initial.get("guest_policy") or "include")
 

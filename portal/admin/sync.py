@@ -8,6 +8,7 @@ from portal.admin.forms import ActionForm
 from portal.admin.views_common import actor, bounded_int, kick_sync
 from portal.database import get_or_404
 from portal.directory import conflicts, run_changes, runs
+from portal.directory.sync import PREVIEW
 from portal.directory.sync_plan import GUEST_POLICIES
 from portal.exceptions import Conflict
 from portal.models import SyncRun
@@ -38,7 +39,7 @@ def sync_run(run_id):
     """A run's detail page; the progress card refreshes itself while the run is going."""
     run = get_or_404(SyncRun, run_id, NO_SUCH_RUN)
     return render_template("admin/sync_run.html", run=run, integration=integrations.integration_or_404(run.integration_id),
-                           form=ActionForm(),
+                           form=ActionForm(), is_preview=run.trigger == PREVIEW, guest_policies=GUEST_POLICIES,
                            **run_changes.page_of(run, request.args.get("page", 1, type=bounded_int)))
 
 
@@ -53,11 +54,12 @@ def sync_run_changes(run_id):
 
 @bp.route("/sync/runs/<int:run_id>/progress")
 def sync_run_progress(run_id):
-    """The progress card alone (htmx polls it every second)."""
+    """The progress card alone (htmx polls it every second); once the run ends, the page reloads to list who changed
+    and offer what comes next (confirm, or save a previewed mapping)."""
     run = get_or_404(SyncRun, run_id, NO_SUCH_RUN)
     response = render_template("admin/_sync_progress.html", run=run)
     if run.status not in ("queued", "running"):
-        return response, 286  # htmx stops polling on 286
+        return response, 286, {"HX-Refresh": "true"}  # htmx stops polling on 286
     return response
 
 

@@ -2,6 +2,9 @@
 
 Nothing here commits: the sync engine commits each page together with its progress and lease renewal.
 """
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
 import sqlalchemy as sa
 
 from portal.database import db
@@ -40,27 +43,51 @@ def _known(row) -> KnownRequester:
     return KnownRequester(rid, digest, status, enabled, user_type, dict(zip(REQUESTER_FIELDS, stored, strict=True)))
 
 
-def adopt_by_email(integration_id: int, users: list[dict], email_attribute: str | None) -> dict[str, KnownRequester]:
-    """First sync: link local requesters (no integration yet) with a user's email instead of duplicating them."""
-    emails = {}
+@dataclass
+class Adoption:
+    """First sync: the unlinked local requesters a page's new users name by email (object id -> what is stored), the
+    addresses that adopted them, and clashes: (address, object id it went to, another user with that address)."""
+
+    known: dict[str, KnownRequester] = field(default_factory=dict)
+    emails: dict[str, str] = field(default_factory=dict)
+    clashes: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def match_by_email(users: list[dict], email_attribute: str | None, taken: Mapping[str, str]) -> Adoption:
+    """Read only: which local requester (no integration yet) each new user's email names. The first user listed with
+    an address gets it; a later one (on this page, or earlier in the run per `taken`) is a clash and adopts nobody."""
+    listed: dict[str, list[str]] = {}
     for user in users:
         # Only an address sync would store: a 'mail' that is not one valid address adopts nobody.
         value = field_mapping.read_attribute(user, email_attribute) if email_attribute else None
         email = field_mapping.synced_mail(value)[0]
         if email:
-            emails[email] = user["id"]
-    if not emails:
-        return {}
-    adopted = {}
-    rows = db.session.scalars(sa.select(Requester).where(Requester.integration_id.is_(None),
-                                                         sa.func.lower(Requester.email).in_(list(emails))))
-    for requester in rows:
-        oid = emails[requester.email.lower()]
-        requester.integration_id, requester.entra_object_id = integration_id, oid
-        adopted[oid] = requester
-    db.session.flush()
-    return {oid: KnownRequester(r.id, r.content_hash, r.status, r.account_enabled, r.user_type,
-                                {name: getattr(r, name) for name in REQUESTER_FIELDS}) for oid, r in adopted.items()}
+            listed.setdefault(email.lower(), []).append(user["id"])
+    adoption = Adoption(clashes=[(e, taken[e], oid) for e, oids in listed.items() if e in taken for oid in oids])
+    wanted = [e for e in listed if e not in taken]
+    if not wanted:
+        return adoption
+    rows = db.session.execute(sa.select(sa.func.lower(Requester.email), Requester.id, Requester.content_hash,
+                                        Requester.status, Requester.account_enabled, Requester.user_type,
+                                        *_STORED_COLUMNS)
+                              .where(Requester.integration_id.is_(None), sa.func.lower(Requester.email).in_(wanted))
+                              .order_by(Requester.id))
+    for email, *row in rows:
+        first, *others = listed[email]
+        if first in adoption.known:
+            continue  # two local requesters with one address: the older one is adopted
+        adoption.known[first], adoption.emails[email] = _known([first, *row]), first
+        adoption.clashes.extend((email, first, other) for other in others)
+    return adoption
+
+
+def link_adopted(integration_id: int, adoption: Adoption) -> None:
+    """Link the adopted local requesters to their users, in one executemany (not committed)."""
+    if adoption.known:
+        table = Requester.__table__
+        db.session.execute(table.update().where(table.c.id == sa.bindparam("row_id")),
+                           [{"row_id": k.id, "integration_id": integration_id, "entra_object_id": oid}
+                            for oid, k in adoption.known.items()])
 
 
 def write_changes(changes: PageChanges) -> None:

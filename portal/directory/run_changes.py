@@ -1,6 +1,8 @@
 """Who a sync run changed, with the old and new value of each changed field: written with each page (in its
 transaction), listed on the run page and exported as CSV; the people it created are read back from the requester
 table instead of being written twice."""
+from collections import Counter
+
 import sqlalchemy as sa
 
 from portal.database import db
@@ -14,27 +16,58 @@ PER_PAGE = 50
 def record_page(run_id: int, changes: PageChanges) -> None:
     """Before the page's rows are written: one change row per updated or reactivated person (created people are read
     back from the requester table by their creation time, so a first sync of 100,000 writes nothing extra)."""
-    rows = []
-    old = _stored(r["row_id"] for r in changes.updates)
-    for record in changes.updates:
+    _insert(_update_rows(run_id, changes.updates))
+
+
+def record_deactivations(run_id: int, deactivations) -> None:
+    """After the final pass: the people it deactivated (and status moves of those already inactive)."""
+    _insert(_deactivation_rows(run_id, list(deactivations)))
+
+
+def record_examples(run_id: int, changes: PageChanges, shown: Counter, limit: int) -> None:
+    """A preview: the page's first people of each kind (created ones with their values) until `limit` of that kind."""
+    created = [{"run_id": run_id, "object_id": r["entra_object_id"], "label": r.get("display_name") or "",
+                "kind": "created", "fields": {f: [None, r[f]] for f in COMPARED if r.get(f) not in (None, "")}}
+               for r in changes.inserts[:max(limit - shown["created"], 0)]]
+    wanted = [r for r in changes.updates if "row_id" in r][:2 * limit]  # enough to find both kinds
+    _insert(_first(created + _update_rows(run_id, wanted), shown, limit))
+
+
+def record_deactivation_examples(run_id: int, deactivations, shown: Counter, limit: int) -> None:
+    """A preview: the first `limit` people the final pass would deactivate (or move between inactive states)."""
+    _insert(_first(_deactivation_rows(run_id, list(deactivations)[:2 * limit]), shown, limit))
+
+
+def _first(rows: list[dict], shown: Counter, limit: int) -> list[dict]:
+    kept = []
+    for row in rows:
+        if shown[row["kind"]] < limit:
+            shown[row["kind"]] += 1
+            kept.append(row)
+    return kept
+
+
+def _update_rows(run_id: int, updates: list[dict]) -> list[dict]:
+    rows, old = [], _stored(r["row_id"] for r in updates)
+    for record in updates:
         before = old.get(record["row_id"])
         if before is None:
             continue
         diff = {f: [before[f], record.get(f)] for f in COMPARED if f in record and record.get(f) != before[f]}
         kind = "reactivated" if before["status"] != "active" and record.get("status") == "active" else "updated"
-        rows.append({"run_id": run_id, "object_id": before["entra_object_id"],
+        rows.append({"run_id": run_id, "object_id": record.get("entra_object_id") or before["entra_object_id"],
                      "label": record.get("display_name") or before["display_name"] or "", "kind": kind, "fields": diff})
-    if rows:
-        db.session.execute(SyncChange.__table__.insert(), rows)
+    return rows
 
 
-def record_deactivations(run_id: int, deactivations) -> None:
-    """After the final pass: the people it deactivated (and status moves of those already inactive)."""
-    items = list(deactivations)
+def _deactivation_rows(run_id: int, items: list) -> list[dict]:
     old = _stored(item.requester_id for item in items)
-    rows = [{"run_id": run_id, "object_id": old[i.requester_id]["entra_object_id"],
+    return [{"run_id": run_id, "object_id": old[i.requester_id]["entra_object_id"],
              "label": old[i.requester_id]["display_name"] or "", "kind": "deactivated" if i.was_active else "updated",
              "fields": {"status": [i.status_before, i.values.get("status")]}} for i in items if i.requester_id in old]
+
+
+def _insert(rows: list[dict]) -> None:
     if rows:
         db.session.execute(SyncChange.__table__.insert(), rows)
 
@@ -49,9 +82,10 @@ def _stored(ids) -> dict[int, dict]:
 
 
 def _created(run: SyncRun):
-    """The requesters this run created: the integration's rows created while it ran."""
+    """The requesters this run created: the integration's rows created while it ran (none for a preview)."""
     end = run.finished_at or run.heartbeat_at or run.started_at
     return (sa.select(Requester).where(Requester.integration_id == run.integration_id,
+                                       sa.true() if run.proposed is None else sa.false(),
                                        Requester.created_at >= run.started_at, Requester.created_at <= end)
             .order_by(Requester.id))
 

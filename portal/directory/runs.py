@@ -1,4 +1,5 @@
 """Sync runs as a service: queue one, sweep interrupted ones, list an integration's history, confirm a held run."""
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -6,12 +7,14 @@ from sqlalchemy.exc import IntegrityError
 
 from portal import leases, signals
 from portal.database import db
+from portal.entra import clients
 from portal.exceptions import Conflict
 from portal.models import Integration, SyncRun
 
 STALE_AFTER = timedelta(minutes=10)  # no heartbeat for this long: the process running the sync is gone
 INTERRUPTED = "Interrupted: the process running this sync stopped. The next run redoes it from the start."
 HISTORY_PAGE_SIZE = 25
+PAGE_SIZE = 999  # the most users Graph returns per page of /users and /users/delta
 
 
 def lease_name(integration_id: int) -> str:
@@ -19,9 +22,9 @@ def lease_name(integration_id: int) -> str:
     return f"sync:{integration_id}"
 
 
-def start_run(integration: Integration, mode: str, trigger: str) -> SyncRun:
-    """Record a queued run (the runner picks it up); refuses when one is already queued or running, or the
-    integration is paused or uninstalled."""
+def start_run(integration: Integration, mode: str, trigger: str, proposed: dict | None = None) -> SyncRun:
+    """Record a queued run (the runner picks it up; `proposed` is a preview's mapping); refuses when one is already
+    queued or running, or the integration is paused or uninstalled."""
     if integration.paused_at or integration.status == "uninstalled":
         state = "paused: resume it first" if integration.paused_at else "uninstalled"
         raise Conflict(f"{integration.name} is {state}, so it does not sync.")
@@ -30,7 +33,7 @@ def start_run(integration: Integration, mode: str, trigger: str) -> SyncRun:
                                                          SyncRun.status.in_(("queued", "running"))))
     if busy:
         raise Conflict(f"A sync is already queued or running for {integration.name} (run {busy}).")
-    run = SyncRun(integration_id=integration.id, mode=mode, trigger=trigger, status="queued")
+    run = SyncRun(integration_id=integration.id, mode=mode, trigger=trigger, status="queued", proposed=proposed)
     db.session.add(run)
     try:
         db.session.commit()
@@ -77,3 +80,36 @@ def confirm_held_run(run: SyncRun, actor: signals.Principal) -> SyncRun:
     run.status = "confirmed"
     db.session.commit()
     return start_run(integration, "full", "confirmed")
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    """What a run needs from configuration and policy: Microsoft endpoints, the deactivation threshold, page size."""
+
+    microsoft: clients.MicrosoftSettings
+    threshold_percent: int
+    page_size: int = PAGE_SIZE
+
+    @classmethod
+    def from_config(cls, config, threshold_percent: int, page_size: int = PAGE_SIZE) -> "SyncSettings":
+        """Build from the app config mapping and the current policy threshold."""
+        return cls(clients.MicrosoftSettings.from_config(config), threshold_percent, page_size)
+
+
+def run_actor(run: SyncRun) -> signals.Principal:
+    """Who the audit log names for a run: the scheduler for its own runs, else the system."""
+    return signals.SCHEDULER if run.trigger == "scheduler" else signals.SYSTEM
+
+
+def integration_target(integration: Integration) -> signals.Target:
+    """The audit target for an integration's runs."""
+    return signals.Target("integration", str(integration.id), integration.name)
+
+
+def run_counts(run: SyncRun) -> dict:
+    """A run's counters, as its audit events record them."""
+    return {"run": run.id, "mode": run.mode, "pages": run.pages, "fetched": run.fetched, "created": run.created,
+            "updated": run.updated, "unchanged": run.unchanged, "deactivated": run.deactivated,
+            "reactivated": run.reactivated, "failed": run.failed, "retries": run.retries,
+            "held_deactivations": run.held_deactivations, "conflicts": run.conflicts, "excluded": run.excluded,
+            "already_removed": run.already_removed}

@@ -9,19 +9,20 @@ What each page changes is decided by `sync_plan.plan_page`; this module applies 
 """
 import logging
 from collections import ChainMap
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from portal import leases, signals
 from portal.database import db
 from portal.directory import conflicts, field_mapping, requester_store, run_changes
-from portal.directory.runs import lease_name
+from portal.directory.runs import SyncSettings, integration_target, lease_name, run_actor, run_counts
 from portal.directory.sync_plan import (
     Deactivation,
     PageChanges,
     distinct_users,
     exceeds_threshold,
+    page_items,
     plan_page,
+    usable_ids,
     vanished_users,
 )
 from portal.entra import clients
@@ -30,33 +31,23 @@ from portal.exceptions import Conflict, EntraError
 from portal.models import Integration, SyncRun
 
 log = logging.getLogger("portal.sync")
-PAGE_SIZE = 999  # the most users Graph returns per page of /users and /users/delta
 LEASE_TTL = timedelta(minutes=5)
 RESYNC_CODES = {"syncStateNotFound", "resyncRequired"}
 MAX_ERRORS_KEPT = 20
+PREVIEW = "preview"  # the trigger of a dry run
 
 
 class SyncHeld(Exception):
     """Raised inside a run when deactivations exceed the threshold; nothing is deactivated."""
 
 
-@dataclass(frozen=True)
-class SyncSettings:
-    """What a run needs from configuration and policy: Microsoft endpoints, the deactivation threshold, page size."""
-
-    microsoft: clients.MicrosoftSettings
-    threshold_percent: int
-    page_size: int = PAGE_SIZE
-
-    @classmethod
-    def from_config(cls, config, threshold_percent: int, page_size: int = PAGE_SIZE) -> "SyncSettings":
-        """Build from the app config mapping and the current policy threshold."""
-        return cls(clients.MicrosoftSettings.from_config(config), threshold_percent, page_size)
-
-
 def build_sync_engine(integration: Integration, run: SyncRun, settings: SyncSettings, *, on_page=None) -> "SyncEngine":
-    """The one way to build an engine: a Graph client for the integration; `on_page(run)` after each page commits."""
-    return SyncEngine(integration, run, clients.graph_for(integration, settings.microsoft), settings, on_page=on_page)
+    """The one way to build an engine: a Graph client for the integration; `on_page(run)` after each page commits;
+    a preview run (a dry run) gets the engine that plans without writing."""
+    from portal.directory.dry_run import PreviewEngine  # it extends this module's engine
+
+    engine = PreviewEngine if run.trigger == PREVIEW else SyncEngine
+    return engine(integration, run, clients.graph_for(integration, settings.microsoft), settings, on_page=on_page)
 
 
 class SyncEngine:
@@ -69,6 +60,8 @@ class SyncEngine:
         self.holder = leases.holder_name("sync")
         self.mapping = ({m.portal_field: m.graph_attribute for m in integration.mappings}
                         or field_mapping.default_mapping())
+        self.guest_policy = integration.guest_policy
+        self.adopted_emails: dict[str, str] = {}  # first sync: address -> the user that adopted its local requester
         self.select = field_mapping.select_for(self.mapping)
         self.first_sync = integration.last_sync_at is None
         self.pending: list[Deactivation] = []  # held back until the whole listing is known
@@ -82,7 +75,7 @@ class SyncEngine:
             raise Conflict(f"A sync is already running for {self.integration.name}.")
         try:
             self._record_start()
-            self._full_sync() if self.run.mode == "full" or not self.integration.delta_link else self._delta_sync()
+            self._full_sync() if self.run.mode != "delta" or not self.integration.delta_link else self._delta_sync()
             self._record_finish("succeeded")
         except SyncHeld:
             self._record_finish("awaiting_confirmation")
@@ -105,9 +98,12 @@ class SyncEngine:
         run.status, run.started_at, run.heartbeat_at = "running", _now(), _now()
         run.retries = self.retries = 0
         self.graph.on_retry = self._count_retry
-        signals.sync_started.send("sync", actor=_run_actor(run), target=_integration_target(self.integration),
-                                  detail={"run": run.id, "mode": run.mode, "trigger": run.trigger})
+        self._announce_start()
         db.session.commit()
+
+    def _announce_start(self) -> None:
+        signals.sync_started.send("sync", actor=run_actor(self.run), target=integration_target(self.integration),
+                                  detail={"run": self.run.id, "mode": self.run.mode, "trigger": self.run.trigger})
 
     def _count_retry(self, failure, wait) -> None:
         # Called on the prefetch thread: count here, copy into the run on the main thread.
@@ -117,19 +113,24 @@ class SyncEngine:
     def _full_sync(self) -> None:
         run, manager = self.run, bool(self.mapping.get("manager"))
         run.mode = "full"
-        next_delta = self.graph.latest_delta_link(self.select + (["manager"] if manager else []))
+        next_delta = self._next_delta_link(manager)
         run.expected_total = self.graph.count_users()
         active_before = requester_store.active_count(self.integration.id)
         known, seen = requester_store.known_requesters(self.integration.id), set()
         for page in prefetched(self.graph.users(self.select, expand_manager=manager, top=self.settings.page_size)):
-            items = _page_items(page)
+            items = page_items(page)
             seen |= self._apply_page(items, known, partial=False, seen_before=seen)
             self._progress(page_items=len(items))
         known.clear()
         self.pending.extend(vanished_users(requester_store.undeleted_rows(self.integration.id), seen))
         self._final_pass(active_before)
         requester_store.refresh_statistics(run.created)
-        self.integration.delta_link = next_delta
+        if next_delta:
+            self.integration.delta_link = next_delta
+
+    def _next_delta_link(self, manager: bool) -> str | None:
+        """Where the next delta starts: asked for before the listing, so nothing changed during it is missed."""
+        return self.graph.latest_delta_link(self.select + (["manager"] if manager else []))
 
     # -- delta -------------------------------------------------------------------------------
     def _delta_sync(self) -> None:
@@ -138,8 +139,8 @@ class SyncEngine:
         active_before = requester_store.active_count(self.integration.id)
         try:
             for page in prefetched(self.graph.delta(self.integration.delta_link, page_size=self.settings.page_size)):
-                items = _page_items(page)
-                known = requester_store.known_with_values(self.integration.id, _usable_ids(items))
+                items = page_items(page)
+                known = requester_store.known_with_values(self.integration.id, usable_ids(items))
                 self._apply_page(items, known, partial=True)
                 next_link = page.get("@odata.deltaLink") or next_link
                 self._progress(page_items=len(items))
@@ -160,21 +161,31 @@ class SyncEngine:
         if self.first_sync:
             known = self._with_adopted(items, known, partial, seen_before)
         changes = plan_page(items, known, self.mapping, partial=partial, integration_id=self.integration.id,
-                            now=_now(), seen_before=seen_before, guest_policy=self.integration.guest_policy)
-        if changes.updates:
-            self.run.conflicts += conflicts.record_renames(self.integration.id, self.run.id, changes.updates, _now())
-        run_changes.record_page(self.run.id, changes)
-        requester_store.write_changes(changes)
+                            now=_now(), seen_before=seen_before, guest_policy=self.guest_policy)
+        self._write_page(changes)
         self._count(changes)
         self.pending.extend(changes.deactivations)
         return changes.seen
 
+    def _write_page(self, changes: PageChanges) -> None:
+        """Record renames and who changed, then write the page's rows (committed with its progress)."""
+        if changes.updates:
+            self.run.conflicts += conflicts.record_renames(self.integration.id, self.run.id, changes.updates, _now())
+        run_changes.record_page(self.run.id, changes)
+        requester_store.write_changes(changes)
+
     def _with_adopted(self, items: list, known, partial: bool, seen_before: set):
         """First sync: local requesters with a new user's email join what is known, linked to that user."""
         users, _ = distinct_users(items, partial=partial, seen_before=seen_before)
-        adopted = requester_store.adopt_by_email(self.integration.id, [u for oid, u in users.items() if oid not in known],
-                                                 self.mapping.get("email"))
-        return ChainMap(adopted, known) if adopted else known
+        adoption = requester_store.match_by_email([u for oid, u in users.items() if oid not in known],
+                                                  self.mapping.get("email"), self.adopted_emails)
+        self.adopted_emails.update(adoption.emails)
+        self._link(adoption)
+        return ChainMap(adoption.known, known) if adoption.known else known
+
+    def _link(self, adoption: requester_store.Adoption) -> None:
+        requester_store.link_adopted(self.integration.id, adoption)
+        self.run.conflicts += conflicts.record_clashes(self.integration.id, self.run.id, adoption, _now())
 
     def _count(self, changes: PageChanges) -> None:
         run = self.run
@@ -183,6 +194,7 @@ class SyncEngine:
         run.unchanged += changes.unchanged
         run.reactivated += changes.reactivated
         run.excluded += changes.excluded
+        run.already_removed += changes.already_removed
         for error in changes.errors:
             self._record_user_error(error.user, error.message, skipped=error.skipped)
 
@@ -191,13 +203,8 @@ class SyncEngine:
         run, going = self.run, sum(1 for item in self.pending if item.was_active)
         if exceeds_threshold(going, active_before, self.settings.threshold_percent) and not self.confirmed:
             run.held_deactivations = going
-            run.message = (f"This run would deactivate {going} of {active_before} active requesters, more "
-                           f"than the {self.settings.threshold_percent}% threshold. Nothing was deactivated; confirm "
-                           "to apply it.")
-            db.session.commit()
-            raise SyncHeld()
-        run_changes.record_deactivations(run.id, self.pending)
-        requester_store.write_deactivations(self.pending, _now())
+            self._hold(going, active_before)
+        self._write_deactivations()
         for item in self.pending:
             if item.was_active:
                 run.deactivated += 1
@@ -205,7 +212,22 @@ class SyncEngine:
             else:
                 run.updated += 1
         db.session.commit()
-        if run.created or run.updated or run.reactivated or run.deactivated:  # only after writes
+        self._after_writes()
+
+    def _hold(self, going: int, active_before: int) -> None:
+        self.run.message = (f"This run would deactivate {going} of {active_before} active requesters, more than the "
+                            f"{self.settings.threshold_percent}% threshold. Nothing was deactivated; confirm to apply it.")
+        db.session.commit()
+        raise SyncHeld()
+
+    def _write_deactivations(self) -> None:
+        run_changes.record_deactivations(self.run.id, self.pending)
+        requester_store.write_deactivations(self.pending, _now())
+
+    def _after_writes(self) -> None:
+        """Link managers (only after writes) and look for shared mail addresses."""
+        run = self.run
+        if run.created or run.updated or run.reactivated or run.deactivated:
             requester_store.resolve_managers(self.integration.id, run.started_at)
         run.conflicts += conflicts.record_shared_mail(self.integration.id, run.id, _now())
         db.session.commit()
@@ -235,9 +257,9 @@ class SyncEngine:
         run.status, run.finished_at, run.retries = status, _now(), self.retries
         if status == "succeeded":
             integration.last_sync_at = run.finished_at
-        signals.sync_finished.send("sync", actor=_run_actor(run), target=_integration_target(integration),
+        signals.sync_finished.send("sync", actor=run_actor(run), target=integration_target(integration),
                                    outcome="success" if status == "succeeded" else "failure",
-                                   reason=None if status == "succeeded" else run.message, detail=_run_counts(run))
+                                   reason=None if status == "succeeded" else run.message, detail=run_counts(run))
         db.session.commit()
         if self.deactivated_ids:
             signals.requesters_deactivated.send("sync", requester_ids=list(self.deactivated_ids), reason="account_disabled")
@@ -255,7 +277,7 @@ class SyncEngine:
         integration = db.session.get(Integration, self.integration.id)
         info = {k: v for k, v in exc.support_info().items() if k != "description"}
         integration.status, integration.status_reason, integration.last_error = "failing", exc.message, info
-        signals.integration_failing.send("sync", actor=_run_actor(self.run), target=_integration_target(integration),
+        signals.integration_failing.send("sync", actor=run_actor(self.run), target=integration_target(integration),
                                          outcome="failure", reason=exc.message, detail=info)
         db.session.commit()
 
@@ -264,34 +286,12 @@ class SyncEngine:
         run.status, run.finished_at, run.message, run.retries = "failed", _now(), message, self.retries
         kept = {k: v for k, v in (detail or {}).items() if k != "description"}
         run.errors = list(run.errors or [])[:MAX_ERRORS_KEPT - 1] + [{"user": None, "error": message, **kept}]
-        signals.sync_finished.send("sync", actor=_run_actor(run), target=_integration_target(self.integration), outcome="failure",
-                                   reason=message, detail=_run_counts(run))
+        signals.sync_finished.send("sync", actor=run_actor(run), target=integration_target(self.integration), outcome="failure",
+                                   reason=message, detail=run_counts(run))
         db.session.commit()
-
-
-def _page_items(page: dict) -> list:
-    return page.get("value") if isinstance(page.get("value"), list) else []
-
-
-def _usable_ids(items: list) -> set[str]:
-    """The page's valid object ids, to look their rows up (junk ids never reach a query)."""
-    return {item["id"] for item in items if isinstance(item, dict) and field_mapping.object_id(item.get("id"))}
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _run_actor(run: SyncRun) -> signals.Principal:
-    return signals.SCHEDULER if run.trigger == "scheduler" else signals.SYSTEM
-
-
-def _integration_target(integration: Integration) -> signals.Target:
-    return signals.Target("integration", str(integration.id), integration.name)
-
-
-def _run_counts(run: SyncRun) -> dict:
-    return {"run": run.id, "mode": run.mode, "pages": run.pages, "fetched": run.fetched, "created": run.created,
-            "updated": run.updated, "unchanged": run.unchanged, "deactivated": run.deactivated,
-            "reactivated": run.reactivated, "failed": run.failed, "retries": run.retries,
-            "held_deactivations": run.held_deactivations, "conflicts": run.conflicts, "excluded": run.excluded}

@@ -64,6 +64,7 @@ class PageChanges:
     unchanged: int = 0
     reactivated: int = 0
     excluded: int = 0
+    already_removed: int = 0  # @removed of somebody already deleted here, or never known
 
 
 def distinct_users(items: Iterable, *, partial: bool, seen_before: set | frozenset = frozenset()) -> tuple[dict, list]:
@@ -109,26 +110,27 @@ def plan_page(items: Iterable, known: Mapping[str, KnownRequester], mapping: dic
             changes.created += 1
         elif kind == "unchanged":
             changes.unchanged += 1
+        elif kind == "gone":
+            changes.already_removed += 1
         elif kind == "deactivate":
             changes.deactivations.append(record)
-        elif kind == "reactivate":
+        elif kind in ("update", "reactivate"):
+            record["entra_object_id"] = oid  # the same value, except for a local requester adopted on this page
             changes.updates.append(record)
-            changes.reactivated += 1
-        elif kind == "update":
-            changes.updates.append(record)
-            changes.updated += 1
+            changes.reactivated += kind == "reactivate"
+            changes.updated += kind == "update"
     return changes
 
 
 def _decide(user: dict, row: KnownRequester | None, mapping: dict, partial: bool,
             now: datetime, guest_policy: str = "include") -> tuple[str, object, str | None]:
     """One Graph user against its stored row: ("insert" | "update" | "reactivate", row), ("deactivate", Deactivation),
-    ("unchanged", None) or ("nothing", None) for the removal of somebody already deleted or never known; the third
+    ("unchanged", None) or ("gone", None) for the removal of somebody already deleted or never known; the third
     item is a problem with the user's data worth telling the admin (a mail value that is not one address)."""
     if "@removed" in user:
         if row is not None and row.status != "deleted":
             return "deactivate", Deactivation(row.id, dict(DELETED), row.status), None
-        return "nothing", None, None
+        return "gone", None, None
     record, problem = _requester_values(user, row if partial else None, mapping, partial)
     record.update(last_synced_at=now, updated_at=now)
     if _left_out(record, guest_policy):
@@ -181,3 +183,13 @@ def vanished_users(stored: Iterable[tuple[int, str, str]], seen: set) -> list[De
 def exceeds_threshold(going: int, active_before: int, threshold_percent: int) -> bool:
     """True when deactivating `going` of `active_before` active requesters is more than the threshold allows."""
     return going > 0 and going > active_before * threshold_percent / 100
+
+
+def page_items(page: dict) -> list:
+    """The users of one Graph page (nothing when `value` is not a list)."""
+    return page.get("value") if isinstance(page.get("value"), list) else []
+
+
+def usable_ids(items: list) -> set[str]:
+    """The page's valid object ids, to look their rows up (junk ids never reach a query)."""
+    return {item["id"] for item in items if isinstance(item, dict) and field_mapping.object_id(item.get("id"))}

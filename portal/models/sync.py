@@ -9,7 +9,8 @@ from portal.models._types import JSONType, UTCDateTime, utcnow
 
 
 class SyncRun(db.Model):
-    """Progress is committed page by page so the admin can watch a long run."""
+    """Progress is committed page by page so the admin can watch a long run; a run with trigger 'preview' is a dry
+    run that plans a full sync with `proposed` and writes no requester."""
 
     __tablename__ = "sync_runs"
     # At most one queued or running run per integration, enforced by the database: two processes that both
@@ -38,6 +39,8 @@ class SyncRun(db.Model):
     held_deactivations: Mapped[int] = mapped_column(default=0)
     conflicts: Mapped[int] = mapped_column(default=0, server_default="0")
     excluded: Mapped[int] = mapped_column(default=0, server_default="0")  # guests the guest policy leaves out
+    already_removed: Mapped[int] = mapped_column(default=0, server_default="0")  # @removed of someone already gone
+    proposed: Mapped[dict | None] = mapped_column(JSONType)  # a preview's mapping and guest policy (nothing written)
     expected_total: Mapped[int | None] = mapped_column()
     next_link: Mapped[str | None] = mapped_column(sa.Text)
     errors: Mapped[list] = mapped_column(JSONType, default=list)

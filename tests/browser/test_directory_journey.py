@@ -46,28 +46,38 @@ def test_install_verify_map_and_sync(portal_server, page, admin, app, emulator, 
     page.get_by_role("tab", name="Work").click()
     page.get_by_label("Department").select_option("companyName")
     page.get_by_label("Company").select_option("")
-    page.get_by_role("button", name="Preview").click()
+    page.get_by_role("button", name="Preview 5 users").click()
     expect(page.locator("#preview-table tbody tr")).to_have_count(5)
     expect(page.locator("#preview-table")).to_contain_text("Contoso Ltd")
     page.get_by_label("Company").select_option("companyName")
     page.get_by_label("Department").select_option("department")
-    page.get_by_role("button", name="Preview").click()  # a second preview: the button is still there, and works
+    page.get_by_role("button", name="Preview 5 users").click()  # a second preview: the button is still there, and works
     expect(page.locator("#preview-table tbody tr")).to_have_count(5)
-    expect(page.get_by_role("button", name="Preview")).to_have_count(1)
+    expect(page.get_by_role("button", name="Preview 5 users")).to_have_count(1)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways growth
     page.get_by_label("Department").select_option("companyName")
     page.get_by_label("Company").select_option("")
-    page.get_by_role("button", name="Preview").click()
+    page.get_by_role("button", name="Preview 5 users").click()
     expect(page.locator("#preview-table")).to_contain_text("Contoso Ltd")
     assert_accessible(page)
     page.screenshot(path=str(shots_dir / "mapping-preview.png"), full_page=True)
-    page.get_by_role("button", name="Save mapping and sync").click()
+    page.get_by_role("button", name="Preview changes").click()  # a dry run of the whole tenant, nothing written
+
+    expect(page.get_by_role("heading", name="Dry run of a full sync")).to_be_visible()
+    expect(page.locator("#progress .progress-bar")).to_have_text("Done", timeout=30_000)
+    expect(page.locator("#preview-note")).to_contain_text("wrote nothing")
+    predicted = int(page.locator('[data-count="created"]').inner_text())
+    expect(page.locator("#run-changes tbody tr")).to_have_count(20)  # 20 examples of people it would create
+    expect(page.locator("#run-changes")).to_contain_text("Contoso Ltd")  # the previewed mapping's values
+    assert_accessible(page)
+    page.screenshot(path=str(shots_dir / "dry-run.png"), full_page=True)
+    page.get_by_role("button", name="Save this mapping and sync").click()
 
     expect(page.get_by_role("heading", name="Full sync")).to_be_visible()
     expect(page.locator("#progress .progress-bar")).to_have_text("Done", timeout=30_000)
     expect(page.locator("#progress")).to_contain_text("succeeded")
     created = int(page.locator('[data-count="created"]').inner_text())
-    assert created >= 300
+    assert created >= 300 and created == predicted
     assert_accessible(page)
     page.screenshot(path=str(shots_dir / "sync-run.png"), full_page=True)
 

@@ -20,7 +20,7 @@ STATE_CHANGING = {
     "admin.replace_secret": "admin", "admin.sync_history": "admin", "admin.verify": "admin",
     "admin.login": "anyone", "admin.logout": "admin", "admin.install": "admin", "admin.revoke_person": "admin",
     "admin.unlock_requester": "admin", "admin.revoke_session": "admin", "admin.revoke_all": "admin",
-    "admin.settings": "admin", "admin.mail_template": "admin", "admin.confirm_run": "admin",
+    "admin.settings": "admin", "admin.mail_template": "admin", "admin.confirm_run": "admin", "admin.save_previewed_mapping": "admin",
     "admin.ticket_detail": "admin", "admin.retry_run": "admin", "admin.workflow_edit": "admin", "admin.step_up": "admin",
     "admin.approve_run": "admin", "admin.decide_approval": "admin", "admin.requester_action": "admin",
     "admin.category_rule": "admin", "requester.approval": "requester", "admin.pause_integration": "admin",

@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from portal import jobs
-from portal.directory.runs import lease_name, start_run
-from portal.directory.sync import PAGE_SIZE, build_sync_engine
+from portal.directory.runs import PAGE_SIZE, lease_name, start_run
+from portal.directory.sync import build_sync_engine
 from portal.models import Integration, Requester, SyncRun
 from tests import leakcheck
 from tests.conftest import install_integration

@@ -1,0 +1,68 @@
+"""A dry run ("Preview changes"): a full listing planned with a proposed mapping and guest policy, counted exactly as
+the real run would count it, with up to 20 examples of each kind of change. It writes no requester, link, conflict,
+delta link or sync time: only its own run row and examples, so the run that follows finds everything as it was."""
+from collections import Counter
+from datetime import UTC, datetime
+
+from portal.database import db
+from portal.directory import field_mapping, requester_store, run_changes, runs
+from portal.directory.sync import PREVIEW, SyncEngine
+from portal.directory.sync_plan import GUEST_POLICIES, PageChanges
+from portal.exceptions import Conflict, ValidationError
+from portal.models import Integration, SyncRun
+
+EXAMPLES = 20  # per kind of change
+
+
+def start_preview(integration: Integration, requested: dict, guest_policy: str) -> SyncRun:
+    """Queue a dry run of `requested` (validated like a save); refused while another run is queued or running."""
+    clean = field_mapping.validate(requested)
+    if guest_policy not in GUEST_POLICIES:
+        raise ValidationError("Choose how guests are synced.", detail={"errors": {"guest_policy": "Choose one."}})
+    return runs.start_run(integration, "full", PREVIEW, proposed={"mapping": clean, "guest_policy": guest_policy})
+
+
+def proposal_of(run: SyncRun) -> tuple[dict, str]:
+    """The mapping and guest policy a finished preview planned with, to save them as they were previewed."""
+    if run.trigger != PREVIEW or run.status != "succeeded" or not run.proposed:
+        raise Conflict("Only a preview that finished can be saved. Preview the mapping again.")
+    return dict(run.proposed["mapping"]), run.proposed["guest_policy"]
+
+
+class PreviewEngine(SyncEngine):
+    """The sync engine with every write replaced: examples are recorded instead, and nothing is linked or audited."""
+
+    def __init__(self, integration, run, graph, settings, *, on_page=None):
+        super().__init__(integration, run, graph, settings, on_page=on_page)
+        proposed = run.proposed or {}
+        self.mapping = dict(proposed.get("mapping") or self.mapping)
+        self.select = field_mapping.select_for(self.mapping)
+        self.guest_policy = proposed.get("guest_policy") or self.guest_policy
+        self.shown: Counter = Counter()  # examples recorded so far, per kind
+
+    def _announce_start(self) -> None:
+        """A preview changes nothing, so it is not a sync in the audit log."""
+
+    def _next_delta_link(self, manager: bool) -> None:
+        return None  # the delta link stays where the last real run left it
+
+    def _write_page(self, changes: PageChanges) -> None:
+        run_changes.record_examples(self.run.id, changes, self.shown, EXAMPLES)
+
+    def _link(self, adoption: requester_store.Adoption) -> None:
+        """Nothing is linked; the addresses already adopted are remembered (by the caller) as the real run would."""
+
+    def _hold(self, going: int, active_before: int) -> None:
+        self.run.message = (f"The real run would deactivate {going} of {active_before} active requesters, more than "
+                            f"the {self.settings.threshold_percent}% threshold, so it would wait for an admin to confirm.")
+
+    def _write_deactivations(self) -> None:
+        run_changes.record_deactivation_examples(self.run.id, self.pending, self.shown, EXAMPLES)
+
+    def _after_writes(self) -> None:
+        db.session.commit()
+
+    def _record_finish(self, status: str) -> None:
+        run = self.run
+        run.status, run.finished_at, run.retries = status, datetime.now(UTC), self.retries
+        db.session.commit()
