@@ -16,11 +16,10 @@ def defaults() -> dict:
 
 
 def get(key: str):
-    """Current value of one policy key."""
+    """Current value of one policy key (from the same cache as `all_values`: pages read several keys)."""
     if key not in defaults():
         raise KeyError(key)
-    row = db.session.get(Setting, key)
-    return defaults()[key] if row is None else row.value
+    return all_values()[key]
 
 
 def all_values() -> dict:
@@ -53,6 +52,7 @@ def set_values(values: dict, *, actor: signals.Principal) -> list[str]:
     """Validate every value first, then write the changed ones in one transaction, each audited."""
     for key, value in values.items():
         _check(key, value)
+    forget_cached()  # compare with what is stored now, not with what this process read a few seconds ago
     changed = []
     for key, value in values.items():
         old = get(key)
