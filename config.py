@@ -72,6 +72,9 @@ class Config:
     SESSION_ANONYMOUS_MINUTES = int(os.environ.get("SESSION_ANONYMOUS_MINUTES", "20"))
     # Policy values are read on every request; each process keeps them this long (0: always read).
     POLICY_CACHE_SECONDS = int(os.environ.get("POLICY_CACHE_SECONDS", "5"))
+    # A Server-Timing header with the time a response waited on Microsoft (off by default; the benchmark turns it on
+    # to tell the portal's own share of a sign-in from Microsoft's).
+    SERVER_TIMING = _env_bool("SERVER_TIMING", False)
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the server-side session
     RATELIMIT_HEADERS_ENABLED = True

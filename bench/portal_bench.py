@@ -32,10 +32,11 @@ def main(seconds: int, sign_ins: int) -> None:
         print(f"requester home:     {r['home']['rps']:,.0f} req/s, p50 {r['home']['p50']:.1f} ms, p99 {r['home']['p99']:.1f} ms, "
               f"{r['home']['bytes']:,.0f} bytes/response, non-2xx {r['home']['errors']}")
         print(f"home / floor: {r['home']['rps'] / r['floor']['rps']:.0%} of the floor's req/s (target >= 50%); "
-              f"p99 {r['home']['p99']:.0f} ms (target <= 100 ms)")
+              f"p99 {r['home']['p99']:.0f} ms (target <= 50 ms)")
         s = r["sign_in"]
         print(f"sign-in round trip: {s['per_s']:.1f} sign-ins/s one after another; p50 {s['p50']:.0f} ms, of which "
-              f"the portal {s['portal_p50']:.0f} ms and Microsoft (the emulator) {s['microsoft_p50']:.0f} ms")
+              f"the portal {s['portal_p50']:.0f} ms (target <= 30 ms) and Microsoft (the emulator, including the "
+              f"portal's token request, from Server-Timing) {s['microsoft_p50']:.0f} ms")
 
 
 def measure(stack: Stack, seconds: int, sign_ins: int) -> dict:

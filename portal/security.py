@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from portal import signals
 from portal.database import db
+from portal.entra.http import microsoft_wait
 
 
 def safe_next_url(target: str | None, fallback: str) -> str:
@@ -93,6 +94,7 @@ def _assign_request_id():
     incoming = request.headers.get("X-Request-ID", "")
     valid = 8 <= len(incoming) <= 64 and incoming.replace("-", "").isalnum()
     g.request_id = incoming if valid else secrets.token_hex(8)
+    microsoft_wait.set(0.0)  # worker threads are reused: each request counts its own wait on Microsoft
 
 
 def _security_headers(response):
@@ -106,6 +108,8 @@ def _security_headers(response):
         response.headers.setdefault("Cache-Control", "no-store")
     if current_app.config.get("ENV_NAME") == "production":
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if current_app.config.get("SERVER_TIMING") and microsoft_wait.get():
+        response.headers["Server-Timing"] = f'microsoft;dur={microsoft_wait.get() * 1000:.1f};desc="Waiting on Microsoft"'
     return response
 
 
