@@ -81,6 +81,12 @@ def match_by_email(users: list[dict], email_attribute: str | None, taken: Mappin
     return adoption
 
 
+def any_unlinked() -> bool:
+    """Whether any local requester with an email waits to be adopted (if none, a first sync skips the matching)."""
+    return db.session.scalar(sa.select(Requester.id).where(Requester.integration_id.is_(None),
+                                                           Requester.email.is_not(None)).limit(1)) is not None
+
+
 def link_adopted(integration_id: int, adoption: Adoption) -> None:
     """Link the adopted local requesters to their users, in one executemany (not committed)."""
     if adoption.known:

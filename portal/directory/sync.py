@@ -63,7 +63,7 @@ class SyncEngine:
         self.guest_policy = integration.guest_policy
         self.adopted_emails: dict[str, str] = {}  # first sync: address -> the user that adopted its local requester
         self.select = field_mapping.select_for(self.mapping)
-        self.first_sync = integration.last_sync_at is None
+        self.adopting = integration.last_sync_at is None and requester_store.any_unlinked()  # first sync, locals
         self.pending: list[Deactivation] = []  # held back until the whole listing is known
         self.deactivated_ids: list[int] = []
         self.retries = 0
@@ -158,7 +158,7 @@ class SyncEngine:
     # -- applying users ----------------------------------------------------------------------
     def _apply_page(self, items: list, known, *, partial: bool, seen_before: set = frozenset()) -> set[str]:
         """Plan and write one page (committed by `_progress`); returns the object ids it saw."""
-        if self.first_sync:
+        if self.adopting:
             known = self._with_adopted(items, known, partial, seen_before)
         changes = plan_page(items, known, self.mapping, partial=partial, integration_id=self.integration.id,
                             now=_now(), seen_before=seen_before, guest_policy=self.guest_policy)
