@@ -56,6 +56,13 @@ def record_shared_mail(integration_id: int, run_id: int, now: datetime) -> int:
     return len(shared)
 
 
+def open_shared_mail(integration_id: int) -> int:
+    """How many addresses are still shared, when a run moved no address or status (nothing to look for again)."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(SyncConflict).where(
+        SyncConflict.integration_id == integration_id, SyncConflict.kind == SHARED_MAIL,
+        SyncConflict.resolved_at.is_(None))) or 0
+
+
 def for_page(integration_id: int) -> dict:
     """The Conflicts page: open shared addresses, and the 50 latest renames and local requesters two accounts named."""
     base = sa.select(SyncConflict).where(SyncConflict.integration_id == integration_id)

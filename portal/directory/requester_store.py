@@ -2,7 +2,7 @@
 
 Nothing here commits: the sync engine commits each page together with its progress and lease renewal.
 """
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -119,10 +119,11 @@ def active_count(integration_id: int) -> int:
         Requester.integration_id == integration_id, Requester.status == "active")) or 0
 
 
-def undeleted_rows(integration_id: int) -> list[tuple[int, str, str]]:
-    """(id, object id, status) of every requester not yet deleted: a full sync deletes those Graph did not list."""
-    return db.session.execute(sa.select(Requester.id, Requester.entra_object_id, Requester.status).where(
-        Requester.integration_id == integration_id, Requester.status != "deleted")).all()
+def undeleted_rows(integration_id: int) -> Iterator[tuple[int, str, str]]:
+    """(id, object id, status) of every requester not yet deleted: a full sync deletes those Graph did not list.
+    Streamed, so 100,000 rows never sit in memory together with the run's set of listed ids."""
+    yield from db.session.execute(sa.select(Requester.id, Requester.entra_object_id, Requester.status).where(
+        Requester.integration_id == integration_id, Requester.status != "deleted").execution_options(yield_per=2000))
 
 
 def resolve_managers(integration_id: int, since) -> None:

@@ -13,10 +13,13 @@ COMPARED = (*REQUESTER_FIELDS, "status")
 PER_PAGE = 50
 
 
-def record_page(run_id: int, changes: PageChanges) -> None:
+def record_page(run_id: int, changes: PageChanges) -> set[str]:
     """Before the page's rows are written: one change row per updated or reactivated person (created people are read
-    back from the requester table by their creation time, so a first sync of 100,000 writes nothing extra)."""
-    _insert(_update_rows(run_id, changes.updates))
+    back from the requester table by their creation time, so a first sync of 100,000 writes nothing extra); returns
+    the names of the fields that changed."""
+    rows = _update_rows(run_id, changes.updates)
+    _insert(rows)
+    return {name for row in rows for name in row["fields"]}
 
 
 def record_deactivations(run_id: int, deactivations) -> None:

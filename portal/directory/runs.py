@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from portal import leases, signals
 from portal.database import db
 from portal.entra import clients
-from portal.exceptions import Conflict
+from portal.exceptions import Conflict, EntraError, GraphError
 from portal.models import Integration, SyncRun
 
 STALE_AFTER = timedelta(minutes=10)  # no heartbeat for this long: the process running the sync is gone
@@ -113,3 +113,18 @@ def run_counts(run: SyncRun) -> dict:
             "reactivated": run.reactivated, "failed": run.failed, "retries": run.retries,
             "held_deactivations": run.held_deactivations, "conflicts": run.conflicts, "excluded": run.excluded,
             "already_removed": run.already_removed}
+
+
+def mark_failing_if_credentials(integration_id: int, run: SyncRun, exc) -> None:
+    """A token or permission failure during a run (an expired secret, revoked consent) marks the integration failing
+    with Microsoft's code and words, as Verify would; throttling and outages do not."""
+    if isinstance(exc, GraphError) and exc.http_status not in (401, 403):
+        return
+    if isinstance(exc, EntraError) and exc.retryable:
+        return
+    integration = db.session.get(Integration, integration_id)
+    info = {k: v for k, v in exc.support_info().items() if k != "description"}
+    integration.status, integration.status_reason, integration.last_error = "failing", exc.message, info
+    signals.integration_failing.send("sync", actor=run_actor(run), target=integration_target(integration),
+                                     outcome="failure", reason=exc.message, detail=info)
+    db.session.commit()

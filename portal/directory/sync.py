@@ -14,7 +14,14 @@ from datetime import UTC, datetime, timedelta
 from portal import leases, signals
 from portal.database import db
 from portal.directory import conflicts, field_mapping, requester_store, run_changes
-from portal.directory.runs import SyncSettings, integration_target, lease_name, run_actor, run_counts
+from portal.directory.runs import (
+    SyncSettings,
+    integration_target,
+    lease_name,
+    mark_failing_if_credentials,
+    run_actor,
+    run_counts,
+)
 from portal.directory.sync_plan import (
     Deactivation,
     PageChanges,
@@ -62,6 +69,7 @@ class SyncEngine:
                         or field_mapping.default_mapping())
         self.guest_policy = integration.guest_policy
         self.adopted_emails: dict[str, str] = {}  # first sync: address -> the user that adopted its local requester
+        self.changed_fields: set[str] = set()  # what changed for updated people
         self.select = field_mapping.select_for(self.mapping)
         self.adopting = integration.last_sync_at is None and requester_store.any_unlinked()  # first sync, locals
         self.pending: list[Deactivation] = []  # held back until the whole listing is known
@@ -82,7 +90,7 @@ class SyncEngine:
         except (GraphError, EntraError) as exc:
             db.session.rollback()
             self._record_failure(exc.message, exc.support_info())
-            self._mark_failing_if_credentials(exc)
+            mark_failing_if_credentials(self.integration.id, self.run, exc)
         except Exception as exc:
             db.session.rollback()
             log.exception("sync run %s crashed", self.run.id)
@@ -171,7 +179,7 @@ class SyncEngine:
         """Record renames and who changed, then write the page's rows (committed with its progress)."""
         if changes.updates:
             self.run.conflicts += conflicts.record_renames(self.integration.id, self.run.id, changes.updates, _now())
-        run_changes.record_page(self.run.id, changes)
+        self.changed_fields |= run_changes.record_page(self.run.id, changes)
         requester_store.write_changes(changes)
 
     def _with_adopted(self, items: list, known, partial: bool, seen_before: set):
@@ -229,7 +237,10 @@ class SyncEngine:
         run = self.run
         if run.created or run.updated or run.reactivated or run.deactivated:
             requester_store.resolve_managers(self.integration.id, run.started_at)
-        run.conflicts += conflicts.record_shared_mail(self.integration.id, run.id, _now())
+        recheck = run.mode == "full" or run.created or run.reactivated or run.deactivated or \
+            self.changed_fields & {"email", "status"}  # else no address or status moved: sharing is as it was
+        run.conflicts += (conflicts.record_shared_mail(self.integration.id, run.id, _now()) if recheck
+                          else conflicts.open_shared_mail(self.integration.id))
         db.session.commit()
 
     # -- bookkeeping -------------------------------------------------------------------------
@@ -266,20 +277,6 @@ class SyncEngine:
             db.session.commit()
         if status == "succeeded":  # anyone the directory now shows inactive loses a session that is still open
             signals.directory_synced.send("sync", integration_id=integration.id)
-
-    def _mark_failing_if_credentials(self, exc: GraphError | EntraError) -> None:
-        """A token or permission failure (an expired secret, revoked consent) marks the integration failing with
-        Microsoft's code and words, as Verify would; throttling and outages do not."""
-        if isinstance(exc, GraphError) and exc.http_status not in (401, 403):
-            return
-        if isinstance(exc, EntraError) and exc.retryable:
-            return
-        integration = db.session.get(Integration, self.integration.id)
-        info = {k: v for k, v in exc.support_info().items() if k != "description"}
-        integration.status, integration.status_reason, integration.last_error = "failing", exc.message, info
-        signals.integration_failing.send("sync", actor=run_actor(self.run), target=integration_target(integration),
-                                         outcome="failure", reason=exc.message, detail=info)
-        db.session.commit()
 
     def _record_failure(self, message: str, detail: dict) -> None:
         run = db.session.get(SyncRun, self.run.id)
