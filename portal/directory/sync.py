@@ -130,9 +130,9 @@ class SyncEngine:
             seen |= self._apply_page(items, known, partial=False, seen_before=seen)
             self._progress(page_items=len(items))
         known.clear()
+        requester_store.refresh_statistics(run.created)  # before the final pass's manager UPDATE plans its lookups
         self.pending.extend(vanished_users(requester_store.undeleted_rows(self.integration.id), seen))
         self._final_pass(active_before)
-        requester_store.refresh_statistics(run.created)
         if next_delta:
             self.integration.delta_link = next_delta
 
