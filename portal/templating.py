@@ -3,6 +3,7 @@ from datetime import UTC, datetime
 
 from flask import Flask
 from flask_login import current_user
+from jinja2 import FileSystemBytecodeCache
 from markupsafe import Markup
 
 from portal import ticket_progress
@@ -43,6 +44,9 @@ def iso_utc(value: datetime | None) -> str:
 
 def register_template_helpers(app: Flask) -> None:
     """Filters and globals every template can use."""
+    # Compiled templates survive a worker restart (gunicorn recycles workers every ~5,000 requests); the cache
+    # is keyed by each template's source checksum, in a private per-user directory.
+    app.jinja_env.bytecode_cache = FileSystemBytecodeCache()
     app.jinja_env.filters["ago"] = humanize_time
     app.jinja_env.filters["utc"] = utc_format
     app.jinja_env.filters["local"] = local_time
