@@ -7,7 +7,7 @@ from portal.admin.audit_log import csv_lines
 from portal.admin.forms import ActionForm
 from portal.admin.views_common import actor, bounded_int, kick_sync
 from portal.database import get_or_404
-from portal.directory import conflicts, run_changes, runs
+from portal.directory import conflicts, dry_run, run_changes, runs
 from portal.directory.sync import PREVIEW
 from portal.directory.sync_plan import GUEST_POLICIES
 from portal.exceptions import Conflict
@@ -40,6 +40,7 @@ def sync_run(run_id):
     run = get_or_404(SyncRun, run_id, NO_SUCH_RUN)
     return render_template("admin/sync_run.html", run=run, integration=integrations.integration_or_404(run.integration_id),
                            form=ActionForm(), is_preview=run.trigger == PREVIEW, guest_policies=GUEST_POLICIES,
+                           overtaken=run.trigger == PREVIEW and dry_run.overtaken(run),
                            **run_changes.page_of(run, request.args.get("page", 1, type=bounded_int)))
 
 

@@ -4,6 +4,8 @@ delta link or sync time: only its own run row and examples, so the run that foll
 from collections import Counter
 from datetime import UTC, datetime
 
+import sqlalchemy as sa
+
 from portal.database import db
 from portal.directory import field_mapping, requester_store, run_changes, runs
 from portal.directory.sync import PREVIEW, SyncEngine
@@ -27,6 +29,13 @@ def proposal_of(run: SyncRun) -> tuple[dict, str]:
     if run.trigger != PREVIEW or run.status != "succeeded" or not run.proposed:
         raise Conflict("Only a preview that finished can be saved. Preview the mapping again.")
     return dict(run.proposed["mapping"]), run.proposed["guest_policy"]
+
+
+def overtaken(run: SyncRun) -> bool:
+    """Whether a real run finished after this preview: the directory may have moved, so its counts may have too."""
+    return db.session.scalar(sa.select(SyncRun.id).where(
+        SyncRun.integration_id == run.integration_id, SyncRun.id > run.id, SyncRun.trigger != PREVIEW,
+        SyncRun.status == "succeeded").limit(1)) is not None
 
 
 class PreviewEngine(SyncEngine):

@@ -73,6 +73,8 @@ def test_preview_from_the_mapping_page_writes_nothing_and_the_saved_run_matches(
     real = latest_run(db)
     assert real.id != run.id and real.trigger == "mapping" and real.status == "succeeded"
     assert counts(real) == counts(run)
+    assert 'id="preview-overtaken"' not in page
+    assert 'id="preview-overtaken"' in client.get(f"/admin/sync/runs/{run.id}").get_data(as_text=True)
     db.session.refresh(integration)
     assert integration.mapping_version == 1 and integrations.mapping_of(integration)["job_title"] == "employeeType"
 
