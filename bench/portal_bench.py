@@ -31,11 +31,12 @@ def main(seconds: int, sign_ins: int) -> None:
         print(f"floor GET /healthz: {r['floor']['rps']:,.0f} req/s, p50 {r['floor']['p50']:.1f} ms, p99 {r['floor']['p99']:.1f} ms")
         print(f"requester home:     {r['home']['rps']:,.0f} req/s, p50 {r['home']['p50']:.1f} ms, p99 {r['home']['p99']:.1f} ms, "
               f"{r['home']['bytes']:,.0f} bytes/response, non-2xx {r['home']['errors']}")
-        print(f"home / floor: {r['home']['rps'] / r['floor']['rps']:.0%} of the floor's req/s (target >= 50%); "
-              f"p99 {r['home']['p99']:.0f} ms (target <= 50 ms)")
+        ratio, p99 = r['home']['rps'] / r['floor']['rps'], r['home']['p99']
+        print(f"home / floor: {ratio:.0%} of the floor's req/s (target >= 50%) {'✓' if ratio >= 0.5 else '✗'}; "
+              f"p99 {p99:.0f} ms (target <= 50 ms) {'✓' if p99 <= 50 else '✗'}")
         s = r["sign_in"]
         print(f"sign-in round trip: {s['per_s']:.1f} sign-ins/s one after another; p50 {s['p50']:.0f} ms, of which "
-              f"the portal {s['portal_p50']:.0f} ms (target <= 30 ms) and Microsoft (the emulator, including the "
+              f"the portal {s['portal_p50']:.0f} ms (target <= 30 ms) {'✓' if s['portal_p50'] <= 30 else '✗'} and Microsoft (the emulator, including the "
               f"portal's token request, from Server-Timing) {s['microsoft_p50']:.0f} ms")
 
 

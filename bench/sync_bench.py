@@ -24,6 +24,10 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _mark(met: bool) -> str:
+    return "✓" if met else "✗"
+
+
 def main(users: int, db_url: str | None) -> None:
     from emulator.client import EmulatorClient
     from portal import create_app
@@ -74,10 +78,14 @@ def main(users: int, db_url: str | None) -> None:
     dialect = url.split(":", 1)[0]
     print(f"database: {dialect}; users: {users}; page size {PAGE_SIZE}; machine: {os.cpu_count()} cores")
     print(f"full sync: {full_time:.2f} s, {full['created'] / full_time:,.0f} users/s, created {full['created']}, status {full['status']}")
-    print(f"floor (requests loop + executemany per page): {floor_time:.2f} s -> full sync = {full_time / floor_time:.2f}x the floor")
-    print(f"peak RSS of the sync process: {rss_full:.0f} MB (after start-up, before the sync: {rss_before:.0f} MB)")
-    print(f"delta after 1% changed: {delta_time:.2f} s, updated {delta['updated']} -> {delta_time / full_time:.1%} of the full sync")
-    print(f"no-change delta: {noop_time:.2f} s, requester rows written: {len(writes)}")
+    print(f"floor (requests loop + executemany per page): {floor_time:.2f} s -> full sync = {full_time / floor_time:.2f}x the floor "
+          f"(target <= 1.5x) {_mark(full_time / floor_time <= 1.5)}")
+    print(f"peak RSS of the sync process: {rss_full:.0f} MB (after start-up, before the sync: {rss_before:.0f} MB; "
+          f"target <= 150 MB) {_mark(rss_full <= 150)}")
+    print(f"delta after 1% changed: {delta_time:.2f} s, updated {delta['updated']} -> {delta_time / full_time:.1%} of the full sync "
+          f"(target <= 3%) {_mark(delta_time / full_time <= 0.03)}")
+    print(f"no-change delta: {noop_time:.2f} s in this process (target < 0.5 s) {_mark(noop_time < 0.5)}, "
+          f"requester rows written: {len(writes)}")
 
 
 def install_fresh(app, emu, name: str):
