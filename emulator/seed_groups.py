@@ -46,16 +46,16 @@ def add_seeded_groups(tenant: Tenant) -> None:
         for user in members:
             store.add_member(group, user.id, USER, log=False)
     store.add_member(admins, leads.id, GROUP, log=False)
-    departments = sorted({u.props["department"] for u in users if u.props.get("department")})
-    for name in departments:
+    by_department = {}
+    for name in sorted({u.props["department"] for u in users if u.props.get("department")}):
         nickname = "".join(c for c in name.lower() if c.isalnum())
-        group = store.add({"id": group_id(tenant, f"department:{name}"), "displayName": f"{name} department",
-                           "description": f"Everyone in {name}.", "groupTypes": ["Unified"],
-                           "mailNickname": nickname, "mail": f"{nickname}@{tenant.domain}",
-                           "createdDateTime": CREATED, "renewedDateTime": CREATED}, log=False)
-        for user in users:
-            if user.props.get("department") == name:
-                store.add_member(group, user.id, USER, log=False)
+        by_department[name] = store.add({
+            "id": group_id(tenant, f"department:{name}"), "displayName": f"{name} department",
+            "description": f"Everyone in {name}.", "groupTypes": ["Unified"], "mailNickname": nickname,
+            "mail": f"{nickname}@{tenant.domain}", "createdDateTime": CREATED, "renewedDateTime": CREATED}, log=False)
+    for user in users:
+        if user.props.get("department"):
+            store.add_member(by_department[user.props["department"]], user.id, USER, log=False)
     if frontdesk is not None:
         assign(tenant, frontdesk, admins.id, "Frontdesk.Admin")
 
