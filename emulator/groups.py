@@ -107,15 +107,27 @@ def _context(fields, entity="groups") -> str:
     return f"{state().https_base}/v1.0/$metadata#{entity}" + (f"({','.join(fields)})" if fields else "")
 
 
+def _accept():
+    """$filter and $search together, as one predicate on a group."""
+    predicates = [p for p in (_filter(), _search()) if p]
+    return lambda group: all(pred(group.props) for pred in predicates)
+
+
+@bp.get("/groups/$count")
+def count_groups():
+    """Plain-text count of the groups $filter/$search select; needs ConsistencyLevel: eventual."""
+    require(GROUP_READ_ROLES)
+    require_eventual()
+    accept = _accept()
+    with g.tenant.lock:
+        return Response(str(sum(1 for gr in g.tenant.groups.groups.values() if accept(gr))), mimetype="text/plain")
+
+
 @bp.get("/groups")
 def list_groups():
     """Groups in id order, keyset paged; $filter and $search combine; $count=true adds @odata.count."""
     require(GROUP_READ_ROLES)
-    store, fields, top = g.tenant.groups, select_for(GROUP_PROPERTIES, "group"), page_size()
-    predicates = [p for p in (_filter(), _search()) if p]
-
-    def accept(group: Group) -> bool:
-        return all(pred(group.props) for pred in predicates)
+    store, fields, top, accept = g.tenant.groups, select_for(GROUP_PROPERTIES, "group"), page_size(), _accept()
     after = None
     if request.args.get("$skiptoken"):
         token = state().unseal(request.args["$skiptoken"])

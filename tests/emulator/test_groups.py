@@ -52,6 +52,10 @@ def test_top_pages_every_group_once_and_count_needs_eventual(graph):
     assert pages == -(-len(items) // 3) and all(set(i) == {"id", "displayName"} for i in items)
     refused = graph.get(graph.base + "/groups", params={"$count": "true"})
     assert refused.status_code == 400 and refused.json()["error"]["code"] == "Request_BadRequest"
+    assert graph.get(graph.base + "/groups/$count", headers=EVENTUAL).text == str(len(items))
+    unified = graph.get(graph.base + "/groups/$count", params={"$filter": "securityEnabled eq false"}, headers=EVENTUAL)
+    assert 8 <= int(unified.text) < len(items)
+    assert graph.get(graph.base + "/groups/$count").status_code == 400
 
 
 def test_filter_clauses(graph, emulator):
