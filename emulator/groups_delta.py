@@ -7,6 +7,7 @@ group whole, a changed one with only its changed $select-ed properties, membersh
 group, which goes to deleted items; "deleted" for a security group).
 """
 import bisect
+import re
 import time
 
 from flask import g, request
@@ -20,6 +21,25 @@ from emulator.group_store import GROUP, GROUP_PROPERTIES, Group
 
 bp = graph_blueprint("groups_delta", __name__)
 SELECTABLE = set(GROUP_PROPERTIES) | {"members"}
+ID_EQ = re.compile(r"^\s*id\s+eq\s+'([^']+)'\s*$", re.I)
+MAX_FILTER_IDS = 50  # Graph tracks at most 50 groups by id in one delta query
+
+
+def _ids_filter() -> list | None:
+    """`$filter=id eq 'a' or id eq 'b'` (up to 50) tracks only those groups; anything else is Graph's 400."""
+    raw = request.args.get("$filter")
+    if not raw:
+        return None
+    ids = []
+    for part in re.split(r"\s+or\s+", raw.strip(), flags=re.I):
+        match = ID_EQ.match(part)
+        if not match:
+            raise GraphFailure(400, "Request_UnsupportedQuery", "Unsupported or invalid query filter clause specified "
+                               f"for property of resource 'Group': {part.strip()}")
+        ids.append(match.group(1))
+    if len(ids) > MAX_FILTER_IDS:
+        raise GraphFailure(400, "Request_UnsupportedQuery", f"The number of ids in the filter exceeds {MAX_FILTER_IDS}.")
+    return sorted(set(ids))
 
 
 def _fields() -> list | None:
@@ -40,7 +60,8 @@ def _link(kind: str, payload: dict) -> str:
 
 
 def _base(tenant: Tenant, fields) -> dict:
-    return {"t": tenant.id, "r": "groups", "e": tenant.delta_epoch, "sel": fields, "iat": time.time()}
+    return {"t": tenant.id, "r": "groups", "e": tenant.delta_epoch, "sel": fields, "ids": g.delta_ids,
+            "iat": time.time()}
 
 
 @bp.get("/groups/delta")
@@ -49,10 +70,13 @@ def groups_delta():
     require(GROUP_READ_ROLES)
     tenant = g.tenant
     if request.args.get("$deltatoken") == "latest":
+        g.delta_ids = _ids_filter()
         return _page(tenant, [], _fields(), None, done_seq=tenant.groups.seq)
     payload = token_payload(tenant, "groups")
     if payload is None:
+        g.delta_ids = _ids_filter()
         return _initial(tenant, _fields(), after=None, start_seq=tenant.groups.seq)
+    g.delta_ids = payload.get("ids")
     if payload["k"] == "initial":
         return _initial(tenant, payload["sel"], after=payload["after"], start_seq=payload["s"])
     return _changes(tenant, payload["sel"], since=payload["s"], upto=payload.get("u"), offset=payload.get("o", 0))
@@ -91,8 +115,9 @@ def _initial(tenant: Tenant, fields, after, start_seq):
     size = preferred_page_size()
     store = tenant.groups
     with store.lock:
-        index = bisect.bisect_right(store.sorted_ids, after) if after else 0
-        page = [store.groups[i] for i in store.sorted_ids[index:index + size + 1]]
+        ids = store.sorted_ids if g.delta_ids is None else [i for i in g.delta_ids if i in store.groups]
+        index = bisect.bisect_right(ids, after) if after else 0
+        page = [store.groups[i] for i in ids[index:index + size + 1]]
         values = [_full(tenant, gr, fields) for gr in page[:size]]
     if len(page) > size:
         return _page(tenant, values, fields, {"k": "initial", "after": page[size - 1].id, "s": start_seq})
@@ -107,6 +132,8 @@ def _changes(tenant: Tenant, fields, since: int, upto: int | None, offset: int):
         upto = store.seq if upto is None else upto
         folded: dict[str, dict] = {}
         for change in store.changes_since(since)[: upto - since]:
+            if g.delta_ids is not None and change.group_id not in g.delta_ids:
+                continue
             entry = folded.setdefault(change.group_id, {"whole": False, "props": set(), "members": {},
                                                         "unified": False})
             if change.kind == "member":

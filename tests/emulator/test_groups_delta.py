@@ -82,3 +82,17 @@ def test_tokens_are_not_interchangeable_and_expire(graph, emulator):
     emulator.expire_delta_tokens()
     gone = graph.get(groups_link)
     assert gone.status_code == 410 and gone.json()["error"]["code"] == "resyncRequired"
+
+
+def test_filter_by_ids_tracks_only_those_groups(graph, emulator):
+    """`$filter=id eq 'a' or id eq 'b'` limits the initial round and later rounds to those groups; other filters 400."""
+    user = _new_user(emulator)
+    tracked, other, untracked = _group(emulator), _group(emulator), _group(emulator)
+    expr = f"id eq '{tracked['id']}' or id eq '{other['id']}'"
+    values, link, _ = _round(graph, graph.base + f"/groups/delta?$select={SELECT}&$filter={expr}")
+    assert sorted(v["id"] for v in values) == sorted([tracked["id"], other["id"]])
+    emulator.add_member(tracked["id"], user["id"])
+    emulator.add_member(untracked["id"], user["id"])
+    assert [v["id"] for v in _round(graph, link)[0]] == [tracked["id"]]
+    bad = graph.get(graph.base + "/groups/delta", params={"$filter": "startswith(displayName,'G')"})
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "Request_UnsupportedQuery"
