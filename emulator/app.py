@@ -5,7 +5,18 @@ from pathlib import Path
 
 from flask import Flask, g, jsonify, request
 
-from emulator import control, delta, graph, identity, memberships, sign_in_control, sign_in_logs
+from emulator import (
+    control,
+    delta,
+    graph,
+    group_control,
+    groups,
+    groups_delta,
+    identity,
+    memberships,
+    sign_in_control,
+    sign_in_logs,
+)
 from emulator.common import graph_error
 from emulator.state import EmulatorState
 
@@ -22,6 +33,9 @@ def create_emulator_app(state: EmulatorState) -> Flask:
     app.register_blueprint(graph.bp)
     app.register_blueprint(delta.bp)
     app.register_blueprint(memberships.bp)
+    app.register_blueprint(groups.bp)
+    app.register_blueprint(groups_delta.bp)
+    app.register_blueprint(group_control.bp)
     app.register_blueprint(control.bp)
     app.register_blueprint(sign_in_logs.bp)
     app.register_blueprint(sign_in_control.bp)

@@ -67,6 +67,55 @@ class EmulatorClient:
     def update_app(self, client_id: str, **changes) -> dict:
         return self._call("PATCH", f"/apps/{client_id}", json=changes)
 
+    # -- groups and app roles --------------------------------------------------------------------
+    def group_id(self, display_name: str) -> str:
+        """A group's id by display name, from the info file (seeded groups) or the control API."""
+        for group in self.info.get("groups", []):
+            if group["displayName"] == display_name:
+                return group["id"]
+        raise KeyError(display_name)
+
+    def create_group(self, display_name: str, members: list | None = None, **props) -> dict:
+        """A security group unless groupTypes=["Unified"]; members: user ids, UPNs or group ids."""
+        return self._call("POST", "/groups", json=dict(props, displayName=display_name, members=members or []))
+
+    def group(self, group_id: str) -> dict:
+        return self._call("GET", f"/groups/{group_id}")
+
+    def update_group(self, group_id: str, **changes) -> dict:
+        return self._call("PATCH", f"/groups/{group_id}", json=changes)
+
+    def delete_group(self, group_id: str) -> dict:
+        return self._call("DELETE", f"/groups/{group_id}")
+
+    def add_member(self, group_id: str, member_id: str) -> dict:
+        """Add a user (id or UPN) or a group (id) to a group."""
+        return self._call("POST", f"/groups/{group_id}/members", json={"id": member_id})
+
+    def remove_member(self, group_id: str, member_id: str) -> dict:
+        return self._call("DELETE", f"/groups/{group_id}/members/{member_id}")
+
+    def app_roles(self, client_id: str) -> dict:
+        """{"appRoles", "appRoleAssignments", "groupMembershipClaims"} of an app registration."""
+        return self._call("GET", f"/apps/{client_id}/app-roles")
+
+    def declare_app_role(self, client_id: str, value: str, **extra) -> dict:
+        return self._call("POST", f"/apps/{client_id}/app-roles", json=dict(extra, value=value))
+
+    def assign_app_role(self, client_id: str, principal_id: str, app_role: str) -> dict:
+        """Assign a user (id or UPN) or a group to an app role (its value or id)."""
+        return self._call("POST", f"/apps/{client_id}/role-assignments",
+                          json={"principalId": principal_id, "appRole": app_role})
+
+    def unassign_app_role(self, client_id: str, principal_id: str, app_role: str | None = None) -> dict:
+        """Remove the assignment to one role, or to all the app's roles without `app_role`."""
+        params = {"principalId": principal_id, **({"appRole": app_role} if app_role else {})}
+        return self._call("DELETE", f"/apps/{client_id}/role-assignments", params=params)
+
+    def set_group_membership_claims(self, client_id: str, value: str | None) -> dict:
+        """The app's groupMembershipClaims (None, "SecurityGroup", "All", "ApplicationGroup", "DirectoryRole")."""
+        return self._call("PATCH", f"/apps/{client_id}", json={"groupMembershipClaims": value})
+
     def set_faults(self, **spec) -> dict:
         return self._call("PUT", "/faults", json=spec)
 

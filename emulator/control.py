@@ -4,6 +4,7 @@ import time
 
 from flask import Blueprint, jsonify, request
 
+from emulator.app_roles import GROUP_CLAIM_KINDS, forget_principal
 from emulator.common import state
 from emulator.directory import USER_PROPERTIES
 from emulator.tampering import KINDS as TAMPER_KINDS
@@ -122,7 +123,10 @@ def restore(key):
 @bp.delete("/users/<key>")
 def hard_delete(key):
     tenant = control_tenant()
-    tenant.hard_delete(_user(tenant, key))
+    user = _user(tenant, key)
+    with tenant.lock:
+        tenant.hard_delete(user)
+        forget_principal(tenant, user.id)
     return jsonify(ok=True)
 
 
@@ -149,7 +153,17 @@ def change_app(client_id):
         app.assigned_user_ids = set(body["assigned_user_ids"])
     if "directory_roles" in body:
         app.directory_roles = set(body["directory_roles"])
-    return jsonify(client_id=app.client_id, roles=sorted(app.roles), secret_expires_at=app.secret_expires_at)
+    if "groupMembershipClaims" in body:
+        app.group_membership_claims = _group_claims(body["groupMembershipClaims"])
+    return jsonify(client_id=app.client_id, roles=sorted(app.roles), secret_expires_at=app.secret_expires_at,
+                   groupMembershipClaims=app.group_membership_claims)
+
+
+def _group_claims(value):
+    """groupMembershipClaims as the manifest spells it; null means no groups claim."""
+    if value is not None and value not in GROUP_CLAIM_KINDS:
+        raise ValueError(f"groupMembershipClaims must be null or one of {', '.join(GROUP_CLAIM_KINDS)}")
+    return value
 
 
 @bp.put("/faults")

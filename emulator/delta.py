@@ -28,7 +28,7 @@ DEFAULT_PAGE = 200
 MAX_PAGE = 999
 
 
-def _page_size() -> int:
+def preferred_page_size() -> int:
     """Graph picks the page size; `Prefer: odata.maxpagesize=N` lowers or raises it up to 999."""
     prefer = request.headers.get("Prefer", "")
     for part in prefer.split(","):
@@ -43,13 +43,14 @@ def _link(kind: str, payload: dict) -> str:
     return f"{state().https_base}/v1.0/users/delta?{param}={state().seal(payload)}"
 
 
-def _token_payload(tenant: Tenant):
-    """Decode $skiptoken / $deltatoken; unknown tokens are syncStateNotFound, stale ones resyncRequired."""
+def token_payload(tenant: Tenant, resource: str = "users"):
+    """Decode $skiptoken / $deltatoken of `resource`'s delta; unknown tokens are syncStateNotFound, stale ones
+    resyncRequired (groups tokens carry "r": "groups", users tokens nothing, so neither is taken for the other)."""
     raw = request.args.get("$deltatoken") or request.args.get("$skiptoken")
     if raw is None:
         return None
     payload = state().unseal(raw)
-    if payload is None or payload.get("t") != tenant.id:
+    if payload is None or payload.get("t") != tenant.id or payload.get("r", "users") != resource:
         raise GraphFailure(400, "syncStateNotFound", "The sync state cannot be found or is invalid. Please restart "
                            "the delta query without a token.")
     if payload.get("e") != tenant.delta_epoch or time.time() - payload.get("iat", 0) > state().delta_token_ttl:
@@ -66,7 +67,7 @@ def users_delta():
     if request.args.get("$deltatoken") == "latest":
         fields = select_fields()
         return _finish(tenant, [], fields, tenant.seq)
-    payload = _token_payload(tenant)
+    payload = token_payload(tenant)
     if payload is None:
         fields = select_fields()
         return _initial(tenant, fields, after=None, start_seq=tenant.seq)
@@ -87,7 +88,7 @@ def _finish(tenant: Tenant, values: list, fields, seq: int):
 
 
 def _initial(tenant: Tenant, fields, after, start_seq):
-    size = _page_size()
+    size = preferred_page_size()
     page, last = page_users(tenant, after, size, None)
     values = [_full(tenant, u, fields) for u in page]
     if last is not None:
@@ -106,7 +107,7 @@ def _full(tenant: Tenant, user, fields) -> dict:
 
 def _changes(tenant: Tenant, fields, since: int, upto: int | None, offset: int):
     """Fold the log (since, upto] per user, in first-change order, and page through the result."""
-    size = _page_size()
+    size = preferred_page_size()
     with tenant.lock:
         upto = tenant.seq if upto is None else upto
         folded: dict[str, dict] = {}

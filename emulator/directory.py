@@ -7,6 +7,8 @@ import uuid
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from emulator.group_store import GroupStore
+
 # Properties Graph returns on GET /users when no $select is given.
 DEFAULT_PROPERTIES = ("businessPhones", "displayName", "givenName", "jobTitle", "mail", "mobilePhone",
                       "officeLocation", "preferredLanguage", "surname", "userPrincipalName", "id")
@@ -80,6 +82,9 @@ class AppRegistration:
     assigned_user_ids: set = field(default_factory=set)
     user_consent: str = "granted"  # or "consent_required" / "interaction_required"
     retired_secrets: list = field(default_factory=list)  # replaced through the control API (kept for leak checks)
+    app_roles: list = field(default_factory=list)  # appRole objects the app declares (emulator/app_roles.py)
+    role_assignments: list = field(default_factory=list)  # appRoleAssignment objects: users or groups given a role
+    group_membership_claims: str | None = None  # the manifest's groupMembershipClaims: None, SecurityGroup, All...
 
     allow_any_loopback_redirect: bool = True
 
@@ -116,6 +121,7 @@ class Tenant:
         self.delta_epoch = 1  # bumping it invalidates every delta token issued before
         self.premium = True  # Entra ID P1/P2: Graph serves sign-in logs only to premium tenants
         self.lock = threading.RLock()
+        self.groups = GroupStore(self.lock)
 
     # -- reads -----------------------------------------------------------------
     def find_user(self, key: str, include_deleted: bool = False) -> User | None:
@@ -189,6 +195,7 @@ class Tenant:
             index = bisect.bisect_left(self.sorted_ids, user.id)
             if index < len(self.sorted_ids) and self.sorted_ids[index] == user.id:
                 self.sorted_ids.pop(index)
+            self.groups.forget(user.id)
             self._log(user.id, "hard_delete")
 
     def changes_since(self, seq: int) -> list[Change]:

@@ -7,7 +7,7 @@ from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, jsonify, make_response, redirect, render_template, request
 
-from emulator import sign_in_events
+from emulator import app_roles, sign_in_events
 from emulator.common import apply_faults, identity_error, state
 from emulator.directory import AppRegistration, Tenant, User, password_complexity_ok
 from emulator.state import AuthCode
@@ -225,7 +225,7 @@ def change_password(tenant_key):
 
 def _complete(tenant: Tenant, app: AppRegistration, ctx: dict, user: User):
     """Checks after authentication (assignment, consent), then the code and the SSO cookie."""
-    if app.assignment_required and user.id not in app.assigned_user_ids:
+    if app.assignment_required and not app_roles.is_assigned(tenant, app, user):
         return _error_redirect(ctx, "access_denied", 50105, f"Your administrator has configured the application "
                                f"{app.display_name} to block users unless they are specifically granted access.", user)
     if app.user_consent == "consent_required":
@@ -376,6 +376,7 @@ def _code_tokens(tenant, app, user, code) -> dict:
                                               scopes=scopes),
         "refresh_token": s.seal({"rt": user.id, "c": app.client_id}),
         "id_token": s.tokens.id_token(issuer=f"{s.https_base}/{tenant.id}/v2.0", client_id=app.client_id,
-                                      tenant_id=tenant.id, user=user, nonce=code.nonce),
+                                      tenant_id=tenant.id, user=user, nonce=code.nonce,
+                                      extra=app_roles.id_token_claims(tenant, app, user, s.https_base)),
         "client_info": client_info,
     }

@@ -1,16 +1,18 @@
-"""graph.microsoft.com v1.0: GET /users/{id}/memberOf and /transitiveMemberOf, with the directory roles a user holds.
+"""graph.microsoft.com v1.0: a user's memberships (memberOf, transitiveMemberOf) and getMemberObjects/getMemberGroups.
 
-The emulator has no groups or administrative units, so a user's memberships are their directory roles and the
-transitive list equals the direct one. As Graph does for objects the app may not read, an app that may list
-memberships but not read directory roles gets each role with only its @odata.type and id (other properties null).
+Memberships are the directory roles the user holds, then the groups: direct ones for memberOf, and for
+transitiveMemberOf also those reached through nested groups (each once). As Graph does for objects the app may not
+read, an app that may list memberships but not read an object's type gets it with only @odata.type and id.
 """
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from flask import g, request
 
 from emulator.common import state
+from emulator.directory_objects import GROUP_READ_ROLES, GROUP_TYPE, granted, paged
 from emulator.directory_roles import role_object
 from emulator.graph_common import GraphFailure, find_user_or_404, graph_blueprint, json_response, page_size, require
+from emulator.group_store import GROUP_PROPERTIES
 
 bp = graph_blueprint("memberships", __name__)
 # Application permissions Graph accepts for listing another user's memberships.
@@ -24,36 +26,40 @@ ROLE_PROPERTIES = ("id", "deletedDateTime", "description", "displayName", "roleT
 
 @bp.get("/users/<key>/memberOf")
 def member_of(key):
-    """The user's direct memberships (here: the directory roles they hold)."""
+    """The user's direct memberships: directory roles, then groups."""
     return _memberships(key, "memberOf")
 
 
 @bp.get("/users/<key>/transitiveMemberOf")
 def transitive_member_of(key):
-    """Direct and indirect memberships; without groups these are the direct ones."""
+    """Directory roles, then every group the user is in directly or through nested groups."""
     return _memberships(key, "transitiveMemberOf")
 
 
 def _memberships(key: str, relation: str):
     require(MEMBER_OF_ROLES)
     user = find_user_or_404(key)
-    fields, top, start = _select(), page_size(), _start()
-    granted = set(g.claims.get("roles", [])) | set(g.claims.get("scp", "").split())
-    roles = [_shape(role_object(g.tenant.id, name), fields, bool(granted & ROLE_READ_ROLES))
-             for name in user.directory_roles]
-    context = f"{state().https_base}/v1.0/$metadata#directoryObjects" + (f"({','.join(fields)})" if fields else "")
-    body = {"@odata.context": context}
-    if start + top < len(roles):
-        body["@odata.nextLink"] = _next_link(key, relation, start + top)
-    body["value"] = roles[start:start + top]
-    return json_response(body)
+    fields = _select()
+    store = g.tenant.groups
+    group_ids = store.member_of(user.id) if relation == "memberOf" else store.transitive_member_of(user.id)
+    items = [("role", name) for name in user.directory_roles] + [("group", gid) for gid in group_ids]
+    context = "directoryObjects" + (f"({','.join(fields)})" if fields else "")
+    rights = granted()
+    return json_response(paged(items, page_size(), f"users/{quote(key, safe='@')}/{relation}", context,
+                               lambda item: _render(item, fields, rights)))
 
 
-def _shape(role: dict, fields, readable: bool) -> dict:
-    """The selected properties (all without $select); unreadable roles keep only type and id."""
-    out = {"@odata.type": role["@odata.type"]}
-    for name in fields or ROLE_PROPERTIES:
-        out[name] = role[name] if readable or name == "id" else None
+def _render(item, fields, rights: set) -> dict:
+    kind, key = item
+    if kind == "role":
+        obj, names, readable = role_object(g.tenant.id, key), ROLE_PROPERTIES, bool(rights & ROLE_READ_ROLES)
+    else:
+        props, names, readable = g.tenant.groups.get(key).props, GROUP_PROPERTIES, bool(rights & GROUP_READ_ROLES)
+        obj = dict(props, **{"@odata.type": GROUP_TYPE})
+    out = {"@odata.type": obj["@odata.type"]}
+    for name in fields or names:
+        if name in names:
+            out[name] = obj[name] if readable or name == "id" else None
     return out
 
 
@@ -63,23 +69,34 @@ def _select() -> list[str] | None:
         return None
     fields = [f.strip() for f in raw.split(",") if f.strip()]
     for name in fields:
-        if name not in ROLE_PROPERTIES:
+        if name not in ROLE_PROPERTIES and name not in GROUP_PROPERTIES:
             raise GraphFailure(400, "Request_BadRequest",
                                f"Could not find a property named '{name}' on type 'microsoft.graph.directoryObject'.")
     return fields if "id" in fields else ["id", *fields]
 
 
-def _start() -> int:
-    raw = request.args.get("$skiptoken")
-    if not raw:
-        return 0
-    token = state().unseal(raw)
-    if not isinstance(token, dict) or not isinstance(token.get("offset"), int):
-        raise GraphFailure(400, "Request_BadRequest", "The specified page token value has expired or is invalid.")
-    return token["offset"]
+@bp.post("/users/<key>/getMemberObjects")
+def get_member_objects(key):
+    """Ids of every group (transitively) and directory role the user is in: where the groups overage points."""
+    return _member_ids(key, with_roles=True)
 
 
-def _next_link(key: str, relation: str, offset: int) -> str:
-    query = {k: v for k, v in request.args.items() if k != "$skiptoken"}
-    query["$skiptoken"] = state().seal({"offset": offset})
-    return f"{state().https_base}/v1.0/users/{quote(key, safe='@')}/{relation}?{urlencode(query)}"
+@bp.post("/users/<key>/getMemberGroups")
+def get_member_groups(key):
+    """Ids of every group the user is in, directly or through nested groups."""
+    return _member_ids(key, with_roles=False)
+
+
+def _member_ids(key: str, with_roles: bool):
+    require(MEMBER_OF_ROLES)
+    user = find_user_or_404(key)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("securityEnabledOnly"), bool):
+        raise GraphFailure(400, "Request_BadRequest", "The request body must hold 'securityEnabledOnly' (a boolean).")
+    store = g.tenant.groups
+    ids = [gid for gid in store.transitive_member_of(user.id)
+           if not body["securityEnabledOnly"] or store.get(gid).props.get("securityEnabled")]
+    if with_roles:
+        ids += [role_object(g.tenant.id, name)["id"] for name in user.directory_roles]
+    return json_response({"@odata.context": f"{state().https_base}/v1.0/$metadata#Collection(Edm.String)",
+                          "value": ids})

@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from emulator.directory import ALL_APP_ROLES, AppRegistration, Tenant, User
+from emulator.seed_groups import add_seeded_groups, load_app_extras, load_groups
 
 GIVEN = ["Adele", "Alex", "Zoë", "José", "Łukasz", "Søren", "François", "Ólafur", "Aiko", "Chloé", "Mateus",
          "Priya", "Björn", "Nuñez", "Fatima", "Wei", "Olga", "Siobhán", "Kwame", "Dmitri", "Isabel", "Jürgen",
@@ -45,6 +46,7 @@ def make_tenant(seed: int = 1, users: int = 250, domain: str | None = None, name
     tenant = Tenant(tenant_id, domain, name)
     _add_apps(tenant, rng)
     _add_users(tenant, rng, users)
+    add_seeded_groups(tenant)
     return tenant
 
 
@@ -131,11 +133,13 @@ def load_seed_file(path: str) -> list[Tenant]:
             tenant.apps[app["clientId"]] = AppRegistration(
                 app["clientId"], app.get("displayName", "App"), app["clientSecret"],
                 roles=set(app.get("roles", ALL_APP_ROLES)), redirect_uris=app.get("redirectUris", []))
+            load_app_extras(tenant, tenant.apps[app["clientId"]], app)
         for entry in spec.get("users", []):
             props = {k: v for k, v in entry.items() if k not in ("password", "managerId", "directoryRoles",
                                                                    "forceChangePasswordNextSignIn")}
             tenant.add_user(props, entry.get("password"), log=False,
                             force_change_password=entry.get("forceChangePasswordNextSignIn", False),
                             directory_roles=entry.get("directoryRoles", []), manager_id=entry.get("managerId"))
+        load_groups(tenant, spec)
         tenants.append(tenant)
     return tenants

@@ -82,7 +82,10 @@ def describe(state: EmulatorState, ca_file: Path) -> dict:
             "tenant_id": tenant.id, "domain": tenant.domain, "display_name": tenant.display_name,
             "user_count": len(tenant.users),
             "applications": [{"client_id": a.client_id, "client_secret": a.client_secret, "display_name": a.display_name,
-                              "roles": sorted(a.roles)} for a in tenant.apps.values()],
+                              "roles": sorted(a.roles), "app_roles": [{"id": r["id"], "value": r["value"]}
+                                                                      for r in a.app_roles],
+                              "group_membership_claims": a.group_membership_claims} for a in tenant.apps.values()],
+            "groups": [{"id": gr.id, "displayName": gr.props["displayName"]} for gr in tenant.groups.groups.values()],
             "demo_users": [{"id": u.id, "userPrincipalName": u.props["userPrincipalName"], "password": DEMO_PASSWORD,
                             "displayName": u.props["displayName"], "accountEnabled": u.props.get("accountEnabled"),
                             "directoryRoles": u.directory_roles} for u in demo],
@@ -90,5 +93,6 @@ def describe(state: EmulatorState, ca_file: Path) -> dict:
     first = tenants[0]
     return {"authority_host": state.https_base, "graph_endpoint": state.https_base, "login_base": state.browser_base,
             "ca_file": str(Path(ca_file).resolve()), "tenant_id": first["tenant_id"], "tenant_domain": first["domain"],
-            "applications": first["applications"], "demo_users": first["demo_users"], "tenants": tenants,
+            "applications": first["applications"], "demo_users": first["demo_users"], "groups": first["groups"],
+            "tenants": tenants,
             "control_url": f"{state.https_base}/_emulator", "control_token": state.control_token}

@@ -71,13 +71,15 @@ class TokenService:
         self.issued.append(token)
         return token
 
-    def id_token(self, *, issuer, client_id, tenant_id, user, nonce) -> str:
-        """An id token with the claims the portal checks: iss, aud, nonce, oid, tid, sub, preferred_username, name."""
+    def id_token(self, *, issuer, client_id, tenant_id, user, nonce, extra: dict | None = None) -> str:
+        """An id token with the claims the portal checks (iss, aud, nonce, oid, tid, sub, preferred_username, name),
+        plus `extra` (roles, groups or the groups overage)."""
         now = int(time.time())
         claims = {"ver": "2.0", "iss": issuer, "aud": client_id, "iat": now, "nbf": now, "exp": now + ID_TOKEN_LIFETIME,
                   "tid": tenant_id, "oid": user.id, "sub": _pairwise(user.id, client_id),
                   "preferred_username": user.props["userPrincipalName"], "name": user.props.get("displayName"),
                   "email": user.props.get("mail"), "uti": uuid.uuid4().hex[:22], "rh": "0.emulator"}
+        claims.update(extra or {})
         if nonce:
             claims["nonce"] = nonce
         tamper = self._take_tamper()

@@ -22,7 +22,56 @@ def test_same_seed_same_directory(monkeypatch):
     assert a.sorted_ids == b.sorted_ids and a.id == b.id
     assert [a.users[i].props for i in a.sorted_ids] == [b.users[i].props for i in b.sorted_ids]
     assert [x.client_secret for x in a.apps.values()] == [x.client_secret for x in b.apps.values()]
+    assert [(gr.props, gr.members) for gr in a.groups.groups.values()] == \
+        [(gr.props, gr.members) for gr in b.groups.groups.values()]
+    assert [(x.app_roles, x.role_assignments) for x in a.apps.values()] == \
+        [(x.app_roles, x.role_assignments) for x in b.apps.values()]
     assert a.sorted_ids != c.sorted_ids
+
+
+def test_seeded_groups_nest_and_cover_departments():
+    """IT-Admins holds a user and Helpdesk-Leads (two users) and is assigned Frontdesk.Admin; Helpdesk has no role;
+    each department is a Microsoft 365 group of exactly its people."""
+    tenant = make_tenant(3, 400)
+    by_name = {gr.props["displayName"]: gr for gr in tenant.groups.groups.values()}
+    admins, leads, helpdesk = by_name["IT-Admins"], by_name["Helpdesk-Leads"], by_name["Helpdesk"]
+    assert list(admins.members.values()) == ["user", "group"] and leads.id in admins.members
+    assert len(leads.members) == 2 and len(helpdesk.members) == 2
+    assert len(tenant.groups.transitive_members(admins.id)) == 3
+    frontdesk = next(a for a in tenant.apps.values() if a.display_name == "Frontdesk")
+    assert [a["principalId"] for a in frontdesk.role_assignments] == [admins.id]
+    departments = {u.props["department"] for u in tenant.users.values() if u.props["department"]}
+    for name in departments:
+        group = by_name[f"{name} department"]
+        assert group.unified and set(group.members) == {u.id for u in tenant.users.values()
+                                                        if u.props["department"] == name}
+    assert tenant.groups.changes == []  # seeded before any delta round, like users
+
+
+def test_seed_file_groups_and_app_roles(tmp_path):
+    """A seed file's groups (members by UPN or group id), appRoles, assignments and groupMembershipClaims load."""
+    import json
+
+    from emulator.seed import load_seed_file
+    spec = {"tenants": [{"id": "11111111-1111-4111-8111-111111111111", "domain": "t.example",
+                         "apps": [{"clientId": "22222222-2222-4222-8222-222222222222", "clientSecret": "s",
+                                   "appRoles": [{"value": "Frontdesk.Admin", "displayName": "Admin"}],
+                                   "groupMembershipClaims": "All",
+                                   "appRoleAssignments": [{"principalId": "33333333-3333-4333-8333-333333333333",
+                                                           "appRole": "Frontdesk.Admin"}]}],
+                         "users": [{"userPrincipalName": "a@t.example", "displayName": "A"}],
+                         "groups": [{"id": "44444444-4444-4444-8444-444444444444", "displayName": "Inner",
+                                     "members": ["a@t.example"]},
+                                    {"id": "33333333-3333-4333-8333-333333333333", "displayName": "Outer",
+                                     "members": ["44444444-4444-4444-8444-444444444444"]}]}]}
+    path = tmp_path / "seed.json"
+    path.write_text(json.dumps(spec))
+    [tenant] = load_seed_file(str(path))
+    user = tenant.find_user("a@t.example")
+    assert tenant.groups.transitive_member_of(user.id) == ["44444444-4444-4444-8444-444444444444",
+                                                           "33333333-3333-4333-8333-333333333333"]
+    app = tenant.apps["22222222-2222-4222-8222-222222222222"]
+    assert app.group_membership_claims == "All" and app.role_assignments[0]["principalType"] == "Group"
 
 
 def test_generated_users_are_realistic():
