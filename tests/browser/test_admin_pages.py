@@ -1,0 +1,58 @@
+"""Admin pages in Chromium: no console errors (the strict CSP included), no overflow at 390 px, readable rows."""
+from playwright.sync_api import expect
+
+from tests.browser.conftest import assert_accessible
+from tests.conftest import ADMIN_PASSWORD
+
+ADMIN_PAGES = ["/admin/", "/admin/marketplace", "/admin/tickets", "/admin/approvals", "/admin/workflows",
+               "/admin/requesters", "/admin/sessions", "/admin/audit", "/admin/sign-ins", "/admin/settings"]
+
+
+def admin_signs_in(page, server, admin):
+    """Through the admin sign-in form, as a person does it."""
+    page.goto(server + "/admin/login")
+    page.get_by_label("Email address").fill(admin.email)
+    page.get_by_label("Password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(server + "/admin/")
+
+
+def console_errors(page) -> list[str]:
+    """Collect console errors and uncaught exceptions of the page from now on (CSP refusals are console errors)."""
+    errors = []
+    page.on("console", lambda message: errors.append(f"{message.text} @ {message.location}") if message.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(f"{exc} {exc.stack}"))
+    return errors
+
+
+def test_admin_pages_log_no_console_errors(portal_server, page, admin, synced):
+    """htmx is told not to inject its indicator style, so `style-src 'self'` refuses nothing on any admin page."""
+    errors = console_errors(page)
+    admin_signs_in(page, portal_server, admin)
+    for path in ADMIN_PAGES + [f"/admin/integrations/{synced.id}", f"/admin/integrations/{synced.id}/mapping"]:
+        page.goto(portal_server + path)
+        page.wait_for_load_state("networkidle")
+        assert not errors, f"{path}: {errors}"
+    assert page.evaluate("htmx.config.includeIndicatorStyles") is False
+    hidden = "(() => { const d = document.createElement('span'); d.className = 'htmx-indicator'; document.body.append(d);" \
+             " return getComputedStyle(d).opacity; })()"
+    assert page.evaluate(hidden) == "0"  # the indicator rules come from app.css
+
+
+def test_admin_pages_fit_a_phone(portal_server, page, admin, synced, shots_dir):
+    """At 390 px every admin page scrolls down, never sideways; the Sessions table stacks its rows."""
+    admin_signs_in(page, portal_server, admin)
+    page.set_viewport_size({"width": 390, "height": 844})
+    wide = {}
+    for path in ADMIN_PAGES + [f"/admin/integrations/{synced.id}", f"/admin/integrations/{synced.id}/mapping"]:
+        page.goto(portal_server + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 390:
+            wide[path] = width
+    assert not wide, f"wider than 390 px: {wide}"
+    page.goto(portal_server + "/admin/sessions")
+    expect(page.locator("#session-table td[data-label=Device]").first).to_be_visible()
+    assert_accessible(page)
+    page.screenshot(path=str(shots_dir / "admin-sessions-390.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 860})
+    page.screenshot(path=str(shots_dir / "admin-sessions.png"), full_page=True)
