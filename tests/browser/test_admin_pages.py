@@ -56,3 +56,24 @@ def test_admin_pages_fit_a_phone(portal_server, page, admin, synced, shots_dir):
     page.screenshot(path=str(shots_dir / "admin-sessions-390.png"), full_page=True)
     page.set_viewport_size({"width": 1280, "height": 860})
     page.screenshot(path=str(shots_dir / "admin-sessions.png"), full_page=True)
+
+
+def test_audit_log_names_people_and_has_room_to_filter(portal_server, page, app, admin, synced, catalogue, shots_dir):
+    """A row about an action names its person, linked to their page; Target and Text are wide enough to type in."""
+    from tests.integration.test_audit_people import _unlock_ticket
+
+    person = _unlock_ticket(app, synced, catalogue)
+    admin_signs_in(page, portal_server, admin)
+    page.goto(portal_server + "/admin/audit")
+    row = page.locator("#audit-table tr", has=page.locator("code", has_text="action.requested")).first
+    expect(row).to_contain_text(f"unlock for {person.label}")
+    for box in ("#target", "#text"):
+        assert page.locator(box).bounding_box()["width"] >= 250, box
+    assert_accessible(page)
+    page.screenshot(path=str(shots_dir / "admin-audit.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(shots_dir / "admin-audit-390.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 860})
+    row.get_by_role("link", name=person.label).click()
+    expect(page).to_have_url(f"{portal_server}/admin/requesters/{person.id}")
