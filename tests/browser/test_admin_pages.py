@@ -77,3 +77,23 @@ def test_audit_log_names_people_and_has_room_to_filter(portal_server, page, app,
     page.set_viewport_size({"width": 1280, "height": 860})
     row.get_by_role("link", name=person.label).click()
     expect(page).to_have_url(f"{portal_server}/admin/requesters/{person.id}")
+
+
+def test_ticket_list_shows_real_progress(portal_server, page, app, admin, synced, catalogue, shots_dir):
+    """A ticket whose action failed reads "Action failed" next to its status; one waiting reads so too."""
+    from tests.integration.test_ticket_list_progress import queued_tickets, set_run_status
+
+    failed, waiting, _ = queued_tickets(app, synced, catalogue, 3)
+    set_run_status(failed, "failed")
+    set_run_status(waiting, "awaiting_approval")
+    admin_signs_in(page, portal_server, admin)
+    page.goto(portal_server + "/admin/tickets")
+    row = page.locator("tr", has=page.get_by_role("link", name=failed.subject))
+    expect(row.locator("[data-progress=failed]")).to_have_text("Action failed")
+    expect(page.locator("tr", has=page.get_by_role("link", name=waiting.subject)).locator("[data-progress]")) \
+        .to_have_text("Waiting for approval")
+    assert_accessible(page)
+    page.screenshot(path=str(shots_dir / "admin-tickets.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(shots_dir / "admin-tickets-390.png"), full_page=True)
