@@ -34,16 +34,36 @@ def test_install_verify_map_and_sync(portal_server, page, admin, app, emulator, 
     expect(page.locator("#verify-error")).to_contain_text("The client secret is wrong")
     expect(page.locator("#verify-error")).to_contain_text("AADSTS7000215")
     page.screenshot(path=str(shots_dir / "install-error.png"), full_page=True)
+    expect(page.locator("#secret-kept")).to_have_count(0)  # Microsoft refused that secret: it is not kept
     page.get_by_label("Client secret value").fill(creds["client_secret"])
-    page.get_by_label("Secret expires on").fill((date.today() + timedelta(days=120)).isoformat())
+    page.get_by_label("Secret expires on").fill("2001-01-01")  # a validation error on another field
     page.get_by_role("button", name="Verify and install").click()
+    expect(page.get_by_text("already expired")).to_be_visible()
+    expect(page.locator("#secret-kept")).to_contain_text(f"ending {creds['client_secret'][-4:]}")
+    expect(page.get_by_label("Client secret value")).to_have_value("")
+    assert creds["client_secret"] not in page.content()  # kept on the server, encrypted; never in the page
+    assert_accessible(page)
+    page.screenshot(path=str(shots_dir / "install-secret-kept.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(shots_dir / "install-secret-kept-390.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 860})
+    page.get_by_label("Secret expires on").fill((date.today() + timedelta(days=120)).isoformat())
+    page.get_by_role("button", name="Verify and install").click()  # the secret is not typed again
 
     expect(page.get_by_text("Verified and installed")).to_be_visible()
     expect(page.locator("#checklist .bi-check-circle-fill")).to_have_count(6)
+    next_step = page.get_by_role("link", name="Next: map fields")
+    expect(next_step).to_have_class(re.compile(r"\bbtn-primary\b"))
     assert_accessible(page)
     page.screenshot(path=str(shots_dir / "integration-checklist.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(shots_dir / "integration-checklist-390.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 860})
 
-    page.get_by_role("link", name="Field mapping").click()
+    next_step.click()
+    expect(page.get_by_role("heading", name="Field mapping")).to_be_visible()
     page.get_by_role("tab", name="Work").click()
     page.get_by_label("Department").select_option("companyName")
     page.get_by_label("Company").select_option("")
