@@ -62,13 +62,15 @@ def _filter():
     return accept
 
 
-def _expand_manager() -> bool:
-    raw = request.args.get("$expand")
+def _expand_manager() -> tuple[str, ...] | None:
+    """The manager properties $expand=manager($select=...) asks for (Graph's default: id and the rest)."""
+    raw = (request.args.get("$expand") or "").replace(" ", "")
     if not raw:
-        return False
-    if not raw.replace(" ", "").startswith("manager"):
+        return None
+    if not raw.startswith("manager"):
         raise GraphFailure(400, "Request_BadRequest", f"Expand of '{raw}' is not supported on users.")
-    return True
+    chosen = re.search(r"\$select=([^)]*)", raw)
+    return tuple(chosen.group(1).split(",")) if chosen else ("id", "displayName", "mail", "userPrincipalName")
 
 
 def _context_url(fields) -> str:

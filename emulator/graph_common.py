@@ -118,7 +118,10 @@ def render_user(tenant: Tenant, user: User, fields, expand_manager=False) -> dic
     if "businessPhones" in out and out["businessPhones"] is None:
         out["businessPhones"] = []
     if expand_manager and user.manager_id and user.manager_id in tenant.users:
-        out["manager"] = {"@odata.type": "#microsoft.graph.user", "id": user.manager_id}
+        manager = tenant.users[user.manager_id]
+        extra = {name: manager.props.get(name) for name in expand_manager if name != "id"} \
+            if isinstance(expand_manager, tuple) else {}
+        out["manager"] = {"@odata.type": "#microsoft.graph.user", "id": user.manager_id, **extra}
     return out
 
 

@@ -258,9 +258,11 @@ def preview(integration: Integration, requested: dict, settings: MicrosoftSettin
     """The mapped values of a few real users, for the mapping page's live preview."""
     clean = field_mapping.validate(requested)
     graph = graph_for(integration, settings)
-    page = next(graph.users(field_mapping.select_for(clean), expand_manager=bool(clean.get("manager")), top=count))
+    page = next(graph.users(field_mapping.select_for(clean), expand_manager=bool(clean.get("manager")), top=count,
+                            manager_select=("id", "displayName")))
     users = [u for u in page.get("value", []) if isinstance(u, dict)][:count]
-    return [dict(field_mapping.requester_fields(u, clean), id=u.get("id"), account_enabled=u.get("accountEnabled")) for u in users]
+    return [dict(field_mapping.requester_fields(u, clean), id=u.get("id"), account_enabled=u.get("accountEnabled"),
+                 manager_name=field_mapping.manager_name(u)) for u in users]
 
 
 def _installation_target(integration: Integration) -> signals.Target:

@@ -1,7 +1,7 @@
 """Access guards, safe redirects, request ids and the security headers every response carries."""
 import secrets
 from functools import wraps
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from flask_login import current_user
@@ -118,10 +118,21 @@ def _sign_in_as_a_page(response):
     sign-in becomes a 401 whose HX-Redirect sends the whole browser tab there instead."""
     if request.headers.get("HX-Request") and response.status_code in (301, 302, 303) and \
             urlsplit(response.location or "").path in (url_for("auth.login"), url_for("admin.login")):
-        location = response.location
+        location = _back_to_the_page(response.location)
         response = current_app.response_class("", status=401)
         response.headers["HX-Redirect"] = location
     return response
+
+
+def _back_to_the_page(location: str) -> str:
+    """After signing in again the person returns to the page they had open, not to the fragment it polled."""
+    page = urlsplit(request.headers.get("HX-Current-URL", ""))
+    parts = urlsplit(location)
+    query = {k: v for k, v in parse_qsl(parts.query) if k != "next"}
+    target = page.path + (f"?{page.query}" if page.query else "")
+    if page.netloc == urlsplit(request.host_url).netloc and safe_next_url(target, "") and request.method == "GET":
+        query["next"] = target
+    return urlunsplit(("", "", parts.path, urlencode(query), ""))
 
 
 def _refuse_nul_bytes():

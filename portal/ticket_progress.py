@@ -43,6 +43,30 @@ def derived_status(run_statuses: list[str]) -> str | None:
     return "resolved" if all(s == "succeeded" for s in run_statuses) else "closed"
 
 
+def run_progress(run_statuses: set[str]) -> str | None:
+    """What a ticket's current runs are doing, for lists: a failed one first, then a wait for approval, then work."""
+    if "failed" in run_statuses:
+        return "failed"
+    if run_statuses & {"blocked", "awaiting_approval"}:
+        return "waiting"
+    return "working" if run_statuses & {"pending", "running"} else None
+
+
+def progress_of(ticket_ids: list[int]) -> dict[int, str]:
+    """Ticket id -> run_progress of its current runs (a retried failure is history), for a page of tickets in one
+    query, so a list shows a failed or waiting ticket as such even while its status still reads "Open"."""
+    if not ticket_ids:
+        return {}
+    runs = db.session.execute(sa.select(ActionRun.ticket_id, ActionRun.id, ActionRun.status, ActionRun.detail)
+                              .where(ActionRun.ticket_id.in_(ticket_ids))).all()
+    retried = {(run.detail or {}).get("retry_of") for run in runs}
+    statuses: dict[int, set[str]] = {}
+    for run in runs:
+        if run.id not in retried:
+            statuses.setdefault(run.ticket_id, set()).add(run.status)
+    return {tid: progress for tid, found in statuses.items() if (progress := run_progress(found))}
+
+
 def is_live(ticket_id: int) -> bool:
     """Whether a run of the ticket is still queued, running or waiting, so its page keeps polling."""
     return db.session.scalar(sa.select(sa.func.count()).select_from(ActionRun).where(

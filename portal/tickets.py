@@ -169,7 +169,8 @@ def admin_listing(status: str | None, category_id: int | None, text: str | None,
     found = db.paginate(query, page=max(page or 1, 1), per_page=ADMIN_PAGE_SIZE, error_out=False)
     people = {r.id: r for r in db.session.scalars(sa.select(Requester).where(
         Requester.id.in_({t.requester_id for t in found.items})))}
-    return {"page": found, "people": people, "categories": categories(active_only=False)}
+    return {"page": found, "people": people, "categories": categories(active_only=False),
+            "progress": ticket_progress.progress_of([t.id for t in found.items])}
 
 
 def admin_detail(ticket: Ticket, viewer=None) -> dict:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from flask import Response, render_template, request, stream_with_context
 
-from portal import audit
+from portal import audit, audit_people
 from portal.admin import bp
 from portal.admin.views_common import bounded_int
 from portal.database import get_or_404
@@ -42,7 +42,8 @@ def audit_log():
     """Newest first, 50 a page; `before` is the keyset cursor, so deep pages stay fast."""
     events, next_cursor = audit.page(_audit_filters(), request.args.get("before", type=bounded_int))
     return render_template("admin/audit.html", events=events, next_cursor=next_cursor, args=request.args,
-                           actions=sorted(audit.ACTIONS), vocabulary=audit.ACTIONS)
+                           actions=sorted(audit.ACTIONS), vocabulary=audit.ACTIONS,
+                           people=audit_people.target_people(events))
 
 
 @bp.route("/audit/<int:event_id>")

@@ -2,7 +2,7 @@
 from flask import flash, redirect, render_template, url_for
 
 from portal import integrations
-from portal.admin import bp
+from portal.admin import bp, kept_secret
 from portal.admin.forms import ActionForm, InstallForm, SecretForm
 from portal.admin.views_common import actor, ms_settings
 from portal.exceptions import Conflict, EntraError, ValidationError
@@ -19,6 +19,7 @@ def marketplace():
 def install_page():
     """Verify the credentials with Microsoft, then save; every failure says what to fix."""
     form, failure = InstallForm(), None
+    kept_secret.use_for(form.client_secret)
     if form.validate_on_submit():
         try:
             integration = integrations.install(integrations.InstallRequest(
@@ -29,12 +30,15 @@ def install_page():
         except (EntraError, Conflict) as exc:
             failure = exc
         else:
+            kept_secret.forget_secret()
             ok = integration.status == "verified"
             flash("Verified and installed. Now map the fields." if ok else
                   "Installed, but Microsoft Graph access is not working yet: see the checklist.", "success" if ok else "warning")
             return redirect(url_for("admin.integration", integration_id=integration.id))
     status = 422 if form.errors or failure else 200
-    return render_template("admin/install.html", form=form, failure=failure), status
+    if status == 422:
+        kept_secret.keep_after_failure(form.client_secret, failure)
+    return render_template("admin/install.html", form=form, failure=failure, kept=kept_secret.kept_hint()), status
 
 
 def _attach(form, errors: dict) -> None:

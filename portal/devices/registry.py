@@ -122,10 +122,7 @@ def check(device_id: int | None, sid: str, policy: SessionPolicy) -> tuple[Devic
     if device is None or device.sid_hash != sid_hash(sid):
         return None, "revoked"
     if device.ended_at is not None:
-        return None, "expired" if device.end_reason in EXPIRY_REASONS else (
-            "replaced" if device.end_reason == "replaced" else
-            "password_reset" if device.end_reason == "password_reset" else
-            "disabled" if device.end_reason == "account_disabled" else "revoked")
+        return None, ended_reason(device)
     moment = now()
     if moment >= device.expires_at:
         end(device, "absolute_timeout", signals.SYSTEM)
@@ -139,6 +136,14 @@ def check(device_id: int | None, sid: str, policy: SessionPolicy) -> tuple[Devic
         db.session.execute(sa.update(DeviceSession).where(DeviceSession.id == device.id).values(last_seen_at=moment))
         db.session.commit()
     return device, None
+
+
+def ended_reason(device: DeviceSession) -> str:
+    """The sign-in page's notice for an ended session, so the person is told what happened."""
+    if device.end_reason in EXPIRY_REASONS:
+        return "expired"
+    return {"replaced": "replaced", "password_reset": "password_reset",
+            "account_disabled": "disabled"}.get(device.end_reason, "revoked")
 
 
 def end(device: DeviceSession, reason: str, actor: signals.Principal) -> bool:

@@ -23,9 +23,12 @@ def flash_ended_devices(ended: list) -> None:
 def _principal_gone() -> str:
     """The account behind this session can no longer sign in (disabled or removed): end the device too."""
     device = db.session.get(registry.DeviceSession, session.get("device_id") or 0)
-    if device is not None and device.ended_at is None:
-        registry.end(device, "account_disabled", signals.SYSTEM)
-        db.session.commit()
+    if device is None:
+        return "disabled"
+    if device.ended_at is not None:
+        return registry.ended_reason(device)  # ended first (a password reset, say): tell that story
+    registry.end(device, "account_disabled", signals.SYSTEM)
+    db.session.commit()
     return "disabled"
 
 
@@ -49,7 +52,8 @@ def guard():
     kind = session.get("principal_type", "requester")
     logout_user()
     session.clear()
-    if request.headers.get("HX-Request") or request.accept_mimetypes.best == "application/json":
+    if not request.headers.get("HX-Request") and request.accept_mimetypes.best == "application/json":
         return jsonify(error={"code": "session_ended", "message": "Your session has ended. Sign in again."}), 401
     endpoint = "admin.login" if kind == "admin" else "auth.login"
+    # htmx gets the redirect as a 401 with HX-Redirect (security._sign_in_as_a_page), so the whole tab goes.
     return redirect(url_for(endpoint, reason=reason, next=request.full_path.rstrip("?") if request.method == "GET" else None))

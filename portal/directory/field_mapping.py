@@ -262,6 +262,12 @@ def _manager_id(user: dict) -> str | None:
     return None
 
 
+def manager_name(user: dict) -> str | None:
+    """The expanded manager's display name, so the mapping preview shows a person rather than a GUID."""
+    manager = user.get("manager")
+    return as_text(manager.get("displayName"), 256) if isinstance(manager, dict) else None
+
+
 def object_id(value) -> str | None:
     """A Graph object id (a GUID: printable ASCII, at most 36 characters), or None."""
     ok = isinstance(value, str) and 0 < len(value) <= 36 and value.isascii() and value.isprintable()

@@ -154,11 +154,12 @@ class GraphClient:
                 return
             body = self.get_json(link, headers=headers)
 
-    def users(self, select: list[str], expand_manager: bool = False, top: int = 999) -> Iterator[dict]:
-        """Full listing of /users, page by page."""
+    def users(self, select: list[str], expand_manager: bool = False, top: int = 999,
+              manager_select: tuple[str, ...] = ("id",)) -> Iterator[dict]:
+        """Full listing of /users, page by page; the manager expanded with `manager_select` when asked."""
         params = {"$top": str(top), "$select": ",".join(select)}
         if expand_manager:
-            params["$expand"] = "manager($select=id)"
+            params["$expand"] = f"manager($select={','.join(manager_select)})"
         return self.pages("/users", params)
 
     def delta(self, delta_link: str, page_size: int = 999) -> Iterator[dict]:

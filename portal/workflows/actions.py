@@ -17,6 +17,11 @@ from portal.exceptions import ApprovalRequired, UnknownAction
 from portal.models import Requester
 from portal.workflows.privileged import refuse_privileged
 
+# The temporary password's alphabet leaves out characters people mistake for one another in a mail: 0 O o 1 l I.
+CONFUSABLE = "0Oo1lI"
+UPPER = "".join(c for c in string.ascii_uppercase if c not in CONFUSABLE)
+LOWER = "".join(c for c in string.ascii_lowercase if c not in CONFUSABLE)
+DIGITS = "".join(c for c in string.digits if c not in CONFUSABLE)
 SYMBOLS = "!#$%*+-=?@^_"
 # One GET answers every "already done?" question, so a settled run costs Graph exactly one request.
 STATE_FIELDS = ["id", "accountEnabled", "lastPasswordChangeDateTime"]
@@ -44,8 +49,9 @@ class Settlement:
 
 
 def temporary_password(length: int = 16) -> str:
-    """A strong one-time password with every character class (Entra needs 3 of 4)."""
-    classes = [string.ascii_uppercase, string.ascii_lowercase, string.digits, SYMBOLS]
+    """A strong one-time password with every character class (Entra needs 3 of 4), read off an email and typed
+    without guessing: no 0/O/o, 1/l/I."""
+    classes = [UPPER, LOWER, DIGITS, SYMBOLS]
     chars = [secrets.choice(c) for c in classes] + [secrets.choice("".join(classes)) for _ in range(length - 4)]
     secrets.SystemRandom().shuffle(chars)
     return "".join(chars)

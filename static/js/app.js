@@ -16,7 +16,9 @@
   }, true);
   // Times are sent in UTC; show them in the reader's own time zone (the UTC text stays when scripts are off).
   function localise(root) {
-    var fmt = new Intl.DateTimeFormat(undefined, {dateStyle: "medium", timeStyle: "short", timeZoneName: "short"});
+    // dateStyle/timeStyle cannot be combined with timeZoneName (a TypeError), so name the parts instead.
+    var fmt = new Intl.DateTimeFormat(undefined, {year: "numeric", month: "short", day: "numeric", hour: "numeric",
+                                                  minute: "2-digit", timeZoneName: "short"});
     root.querySelectorAll("time[data-local]").forEach(function (el) {
       var when = new Date(el.getAttribute("datetime"));
       if (!isNaN(when)) { el.textContent = fmt.format(when); el.title = el.getAttribute("datetime"); }

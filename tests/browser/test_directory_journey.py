@@ -1,4 +1,5 @@
 """Journey 1: an admin installs Entra ID, verifies, maps fields with the preview and watches the first sync."""
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -33,22 +34,47 @@ def test_install_verify_map_and_sync(portal_server, page, admin, app, emulator, 
     expect(page.locator("#verify-error")).to_contain_text("The client secret is wrong")
     expect(page.locator("#verify-error")).to_contain_text("AADSTS7000215")
     page.screenshot(path=str(shots_dir / "install-error.png"), full_page=True)
+    expect(page.locator("#secret-kept")).to_have_count(0)  # Microsoft refused that secret: it is not kept
     page.get_by_label("Client secret value").fill(creds["client_secret"])
-    page.get_by_label("Secret expires on").fill((date.today() + timedelta(days=120)).isoformat())
+    page.get_by_label("Secret expires on").fill("2001-01-01")  # a validation error on another field
     page.get_by_role("button", name="Verify and install").click()
+    expect(page.get_by_text("already expired")).to_be_visible()
+    expect(page.locator("#secret-kept")).to_contain_text(f"ending {creds['client_secret'][-4:]}")
+    expect(page.get_by_label("Client secret value")).to_have_value("")
+    assert creds["client_secret"] not in page.content()  # kept on the server, encrypted; never in the page
+    assert_accessible(page)
+    page.screenshot(path=str(shots_dir / "install-secret-kept.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(shots_dir / "install-secret-kept-390.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 860})
+    page.get_by_label("Secret expires on").fill((date.today() + timedelta(days=120)).isoformat())
+    page.get_by_role("button", name="Verify and install").click()  # the secret is not typed again
 
     expect(page.get_by_text("Verified and installed")).to_be_visible()
     expect(page.locator("#checklist .bi-check-circle-fill")).to_have_count(6)
+    next_step = page.get_by_role("link", name="Next: map fields")
+    expect(next_step).to_have_class(re.compile(r"\bbtn-primary\b"))
     assert_accessible(page)
     page.screenshot(path=str(shots_dir / "integration-checklist.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(shots_dir / "integration-checklist-390.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 860})
 
-    page.get_by_role("link", name="Field mapping").click()
+    next_step.click()
+    expect(page.get_by_role("heading", name="Field mapping")).to_be_visible()
     page.get_by_role("tab", name="Work").click()
     page.get_by_label("Department").select_option("companyName")
     page.get_by_label("Company").select_option("")
     page.get_by_role("button", name="Preview 5 users").click()
     expect(page.locator("#preview-table tbody tr")).to_have_count(5)
     expect(page.locator("#preview-table")).to_contain_text("Contoso Ltd")
+    manager = page.locator("#preview-table .manager-name").first  # 'Reports to' names the person, the id in a title
+    expect(manager).to_have_attribute("title", re.compile(r"^Object id [0-9a-f-]{36}$"))
+    expect(manager).not_to_have_text(re.compile(r"^[0-9a-f-]{36}$"))
+    manager.scroll_into_view_if_needed()
+    page.locator("#mapping-preview").screenshot(path=str(shots_dir / "mapping-preview-manager.png"))
     page.get_by_label("Company").select_option("companyName")
     page.get_by_label("Department").select_option("department")
     page.get_by_role("button", name="Preview 5 users").click()  # a second preview: the button is still there, and works
@@ -59,8 +85,15 @@ def test_install_verify_map_and_sync(portal_server, page, admin, app, emulator, 
     page.get_by_label("Company").select_option("")
     page.get_by_role("button", name="Preview 5 users").click()
     expect(page.locator("#preview-table")).to_contain_text("Contoso Ltd")
+    page.wait_for_load_state("networkidle")
+    page.mouse.move(0, 0)  # axe would otherwise catch the hovered button halfway through its colour transition
+    page.wait_for_timeout(300)
     assert_accessible(page)
     page.screenshot(path=str(shots_dir / "mapping-preview.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(shots_dir / "mapping-preview-390.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 860})
     page.get_by_role("button", name="Preview changes").click()  # a dry run of the whole tenant, nothing written
 
     expect(page.get_by_role("heading", name="Dry run of a full sync")).to_be_visible()

@@ -111,6 +111,10 @@ def test_expand_manager(graph):
                                                      "$expand": "manager($select=id)"}).json()["value"]
     with_manager = [u for u in users if "manager" in u]
     assert with_manager and all(set(u["manager"]) == {"@odata.type", "id"} for u in with_manager)
+    named = graph.get(graph.base + "/users", params={"$top": 200, "$select": "id",
+                                                     "$expand": "manager($select=id,displayName)"}).json()["value"]
+    assert all(set(u["manager"]) == {"@odata.type", "id", "displayName"} and u["manager"]["displayName"]
+               for u in named if "manager" in u)
 
 
 def test_get_user_by_id_and_upn_and_404(graph, emulator):

@@ -132,3 +132,14 @@ def test_cli_add_verify_mapping_and_sync(runner, app, emulator, db):
     assert synced.exit_code == 0 and "succeeded (full)" in synced.output, synced.output
     again = runner.invoke(args=["sync", "run"])
     assert again.exit_code == 0 and "succeeded (delta)" in again.output and "created 0" in again.output
+
+
+def test_preview_names_the_manager(admin_client, integration, emulator):
+    """'Reports to' shows the manager's name from the expanded manager; the object id stays in the title."""
+    import re
+
+    page = mapping_post(admin_client, integration, {}, button="preview").get_data(as_text=True)
+    users = emulator.running.state.directory.tenants[emulator.tenant_id].users
+    shown = re.findall(r'<span class="manager-name" title="Object id ([0-9a-f-]{36})">([^<]+)</span>', page)
+    assert shown, "no previewed user has a manager"
+    assert all(name == users[manager_id].props["displayName"] for manager_id, name in shown)

@@ -218,3 +218,35 @@ def test_a_tenant_is_installed_once(admin_client, emulator, db, app, runner):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Integration)) == 1
     refusals = db.session.scalars(sa.select(AuditEvent.reason).where(AuditEvent.action == "integration.failing")).all()
     assert sum("already installed" in r for r in refusals) == 3
+
+
+def test_a_validation_error_keeps_the_secret_without_showing_it(admin_client, emulator, db):
+    """The form comes back without the secret in its HTML (only its last four characters), and the next submit
+    with the other field fixed installs with the kept secret, the secret field left empty."""
+    secret = emulator.app()["client_secret"]
+    first = install_form(admin_client, emulator, tenant_id="not a tenant")
+    page = first.get_data(as_text=True)
+    assert first.status_code == 422 and "Directory (tenant) ID as a GUID" in page
+    assert secret not in page and 'id="secret-kept"' in page and f"ending {secret[-4:]}" in page
+    with admin_client.session_transaction() as sess:
+        assert secret not in str(dict(sess))  # encrypted in the server-side session too
+    again = {"name": "Contoso staff", "tenant_id": emulator.tenant_id, "client_id": emulator.app()["client_id"],
+             "client_secret": "", "secret_expires_on": (date.today() + timedelta(days=200)).isoformat(),
+             "cloud": "global", "csrf_token": csrf_from(page)}
+    done = admin_client.post("/admin/marketplace/entra/install", data=again)
+    assert done.status_code == 302, done.get_data(as_text=True)[:2000]
+    assert db.session.scalar(sa.select(Integration)).status == "verified"
+    with admin_client.session_transaction() as sess:
+        assert "install_secret" not in sess  # used up
+
+
+def test_a_wrong_secret_or_a_fresh_visit_is_not_kept(admin_client, emulator, db):
+    """Microsoft refused the secret: nothing is kept; a kept secret is forgotten when the form is opened again."""
+    wrong = install_form(admin_client, emulator, client_secret="wrong-secret-value").get_data(as_text=True)
+    assert "The client secret is wrong" in wrong and 'id="secret-kept"' not in wrong
+    kept = install_form(admin_client, emulator, name="").get_data(as_text=True)
+    assert 'id="secret-kept"' in kept
+    assert 'id="secret-kept"' not in admin_client.get("/admin/marketplace/entra/install").get_data(as_text=True)
+    empty = install_form(admin_client, emulator, client_secret="")  # the GET before it forgot the kept one
+    body = empty.get_data(as_text=True)
+    assert empty.status_code == 422 and "This field is required." in body and 'id="secret-kept"' not in body

@@ -208,8 +208,30 @@ def test_a_polled_fragment_whose_session_ended_sends_the_tab_to_sign_in(app, db,
     assert client.get(f"/tickets/{ticket.id}/live", headers={"HX-Request": "true"}).status_code == 200
     with client.session_transaction() as sess:
         sess.clear()
-    polled = client.get(f"/tickets/{ticket.id}/live", headers={"HX-Request": "true"})
-    assert polled.status_code == 401 and polled.headers["HX-Redirect"].startswith("/login?next=")
+    polled = client.get(f"/tickets/{ticket.id}/live", headers={
+        "HX-Request": "true", "HX-Current-URL": f"http://localhost/tickets/{ticket.id}"})
+    assert polled.status_code == 401 and polled.headers["HX-Redirect"] == f"/login?next=%2Ftickets%2F{ticket.id}"
     assert polled.headers["Content-Security-Policy"]
+    elsewhere = client.get(f"/tickets/{ticket.id}/live", headers={
+        "HX-Request": "true", "HX-Current-URL": "https://evil.example/phish"})
+    assert elsewhere.headers["HX-Redirect"] == "/login"  # never a next from another host, nor the bare fragment
     plain = client.get(f"/tickets/{ticket.id}/live")
     assert plain.status_code == 302 and plain.headers["Location"].startswith("/login?next=")
+
+
+def test_a_poll_after_a_password_reset_sends_the_tab_to_sign_in_saying_why(app, db, requester, catalogue, login_as,
+                                                                           client):
+    """The reset ends the session while the ticket page polls: the tab goes to sign-in with the reset notice, and
+    back to the ticket page after signing in again."""
+    from portal import tickets
+    from portal.devices import registry
+
+    ticket = tickets.create(requester, catalogue["General request"].id, "Reset", "")
+    login_as(requester)
+    registry.end_for_requesters([requester.id], "password_reset")
+    polled = client.get(f"/tickets/{ticket.id}/live", headers={
+        "HX-Request": "true", "HX-Current-URL": f"http://localhost/tickets/{ticket.id}"})
+    assert polled.status_code == 401
+    assert polled.headers["HX-Redirect"] == f"/login?reason=password_reset&next=%2Ftickets%2F{ticket.id}"
+    notice = client.get(polled.headers["HX-Redirect"]).get_data(as_text=True)
+    assert "Your password was reset. Check your email for a temporary password, then sign in." in notice

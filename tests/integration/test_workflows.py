@@ -65,7 +65,7 @@ def test_force_password_reset_end_to_end(app, db, synced, catalogue, person, emu
     assert temp in html
     ended = other_device.get("/home")
     assert ended.status_code == 302 and "reason=password_reset" in ended.headers["Location"]  # sessions ended, and why
-    assert "Check your email for the temporary password" in other_device.get(ended.headers["Location"]).get_data(
+    assert "Check your email for a temporary password, then sign in." in other_device.get(ended.headers["Location"]).get_data(
         as_text=True)
     dump = "\n".join(str(row) for table in ("tickets", "ticket_events", "action_runs", "audit_events", "settings")
                      for row in db.session.execute(sa.text(f"SELECT * FROM {table}")))  # noqa: S608
