@@ -79,8 +79,9 @@ def start_emulator(instance: Path, users: int) -> tuple[subprocess.Popen, dict]:
 
 
 def quiet_demo_logs() -> None:
-    """No line per scheduler tick or per request, so the banner stays on screen; warnings and errors still show."""
-    for name in ("apscheduler", "werkzeug"):
+    """No line per scheduler tick, per request or per SMTP connection (aiosmtpd's mail.log), so the banner stays
+    on screen; warnings and errors still show."""
+    for name in ("apscheduler", "werkzeug", "mail.log"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
 

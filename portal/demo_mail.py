@@ -3,6 +3,7 @@ first, as its recipient reads it. Only `flask demo run` turns it on, never in pr
 import email
 import email.policy
 from collections import deque
+from datetime import datetime
 
 import click
 from flask import abort, current_app, render_template, request
@@ -18,7 +19,7 @@ def read_message(raw: bytes, recipients) -> dict:
     message = email.message_from_bytes(raw, policy=email.policy.default)
     text, html = message.get_body(preferencelist=("plain",)), message.get_body(preferencelist=("html",))
     return {"from": str(message["From"] or ""), "to": ", ".join(recipients), "subject": str(message["Subject"] or ""),
-            "date": str(message["Date"] or ""), "text": text.get_content() if text else "",
+            "date": str(message["Date"] or "") or f"received {datetime.now():%Y-%m-%d %H:%M:%S}", "text": text.get_content() if text else "",
             "html": html.get_content() if html else ""}
 
 

@@ -50,11 +50,12 @@ def test_banner_gives_the_five_install_values_and_names_the_global_administrator
 
 def test_demo_quiets_scheduler_and_request_logs(monkeypatch):
     """APScheduler's 'Running job' lines and werkzeug's request lines are below the demo's log level."""
-    for name in ("apscheduler", "werkzeug"):
+    for name in ("apscheduler", "werkzeug", "mail.log"):
         monkeypatch.setattr(logging.getLogger(name), "level", logging.NOTSET)
     demo.quiet_demo_logs()
     assert not logging.getLogger("apscheduler.executors.default").isEnabledFor(logging.INFO)
     assert not logging.getLogger("werkzeug").isEnabledFor(logging.INFO)
+    assert not logging.getLogger("mail.log").isEnabledFor(logging.INFO)
     assert logging.getLogger("werkzeug").isEnabledFor(logging.WARNING)
 
 
@@ -210,7 +211,7 @@ def test_demo_info_prints_the_banner_again_and_logs_stay_quiet(two_demos):
     assert "Client secret value:" in result.stdout and "Secret expires on:" in result.stdout
     log = (instance / "demo.log").read_text()
     assert "Frontdesk demo is running" in log
-    assert "GET /admin/login" not in log and "Running job" not in log
+    assert "GET /admin/login" not in log and "Running job" not in log and "mail.log" not in log
 
 
 def test_demo_mail_page_shows_a_test_email_with_the_demo_address(two_demos):
