@@ -49,6 +49,7 @@ class Config:
     """Settings shared by every environment; each can be overridden by an environment variable."""
 
     ENV_NAME = "base"
+    INSTANCE_PATH = str(INSTANCE_DIR)  # the Flask instance folder: FRONTDESK_INSTANCE, else ./instance
     SECRET_KEY = os.environ.get("SECRET_KEY")
     ENCRYPTION_KEY = os.environ.get("ENCRYPTION_KEY")
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'frontdesk.db'}"))
@@ -141,6 +142,9 @@ class Config:
         "microsoft_lockout_seconds": 60,
         "sign_in_history_days": 90,
         "it_notify_email": "",
+        # Shown in emails; empty means ORGANISATION_NAME and PORTAL_URL from the environment.
+        "organisation_name": "",
+        "portal_url": "",
     }
 
 

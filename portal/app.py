@@ -20,12 +20,14 @@ class DatabaseId(IntegerConverter):
 
 def build_app(config_object=None, **overrides) -> Flask:
     """Application factory: configure, then register extensions, blueprints, errors and commands."""
-    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
-                instance_path=str(ROOT / "instance"))
     if config_object is None:
         from config import config_from_env
 
         config_object = config_from_env()
+    # FRONTDESK_INSTANCE (config.INSTANCE_DIR) holds keys, the SQLite file and the demo's files: one place for all.
+    instance = overrides.get("INSTANCE_PATH") or getattr(config_object, "INSTANCE_PATH", None) or ROOT / "instance"
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
+                instance_path=str(Path(instance).resolve()))
     app.config.from_object(config_object)
     app.config.update(overrides)
     app.url_map.converters["int"] = DatabaseId

@@ -30,6 +30,8 @@ ACTIONS = {
                      "templates, installs, workflows, ending others' sessions); a wrong one counts as a failed sign-in.",
     "authorization.denied": "Someone reached a page their role may not open (a requester on an admin page).",
     "setting.changed": "An admin changed a policy setting; detail holds the old and new value.",
+    "mail.test_sent": "An admin sent a mail template to their own address as a test (sample values and a sample "
+                      "password, never a real one); the outcome says whether the mail server took it.",
     "integration.installed": "An Entra ID integration was installed (credentials checked with Microsoft first).",
     "integration.verified": "Verify succeeded; detail lists the granted application permissions.",
     "integration.failing": "Verify or a Graph call failed; reason and Microsoft's code are kept.",

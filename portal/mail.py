@@ -6,6 +6,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from html import escape
 from html.parser import HTMLParser
+from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 from jinja2.sandbox import SandboxedEnvironment
@@ -136,6 +137,18 @@ def _check_html(html: str, marker: str) -> None:
                         f"{{{{ {SLOT} }}}} on its own in a paragraph.")
     for text in places.texts:
         _check_plain(text, marker, "HTML body")
+
+
+def is_portal_url(value: str) -> bool:
+    """An absolute http(s) address with a host and nothing a link in an email should not carry (credentials,
+    query, fragment, spaces or control characters)."""
+    try:
+        parts = urlsplit(value)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        return False
+    return (value.isprintable() and " " not in value and parts.scheme in ("http", "https") and bool(parts.hostname)
+            and port_ok and not (parts.username or parts.password or parts.query or parts.fragment))
 
 
 def single_recipient(to) -> str:

@@ -35,6 +35,13 @@ def all_values() -> dict:
     return dict(values)
 
 
+def mail_identity() -> tuple[str, str]:
+    """Organisation name and portal URL for emails: the Settings page's, else ORGANISATION_NAME and PORTAL_URL."""
+    values, config = all_values(), current_app.config
+    return (values.get("organisation_name") or config.get("ORGANISATION_NAME") or "your organisation",
+            values.get("portal_url") or config.get("PORTAL_URL") or "")
+
+
 def forget_cached() -> None:
     """After a change in this process: the next read goes to the database (other processes catch up within the TTL)."""
     current_app.extensions.pop("policy_cache", None)

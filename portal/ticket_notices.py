@@ -18,8 +18,9 @@ log = logging.getLogger("portal.tickets")
 
 
 def link(path: str) -> str:
-    """An absolute link built from PORTAL_URL (never from a request's Host header)."""
-    base = current_app.config.get("PORTAL_URL") or "/"
+    """An absolute link built from the portal address on the Settings page, else PORTAL_URL (never from a request's
+    Host header)."""
+    base = policy.mail_identity()[1] or "/"
     return urljoin(base if base.endswith("/") else base + "/", path.lstrip("/"))
 
 

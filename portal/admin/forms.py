@@ -74,7 +74,24 @@ class PolicyForm(FlaskForm):
                                              validators=[NumberRange(7, 3650)])
     it_notify_email = StringField("IT notification email", validators=[Length(max=254)], filters=[
         lambda v: (v or "").strip()], description="Told when a ticket needs attention. Leave empty to tell nobody.")
+    organisation_name = StringField("Organisation name", validators=[Length(max=120)], filters=[
+        lambda v: (v or "").strip()], description="Shown in emails, e.g. 'Contoso'. Leave empty to use "
+        "ORGANISATION_NAME from the environment.")
+    portal_url = StringField("Portal address", validators=[Length(max=500)], filters=[lambda v: (v or "").strip()],
+                             description="The address people open; links in emails point here. Leave empty to use "
+                             "PORTAL_URL from the environment.")
     submit = SubmitField("Save settings")
+
+    def validate_organisation_name(self, field):
+        """One line of ordinary characters: it goes into the subject line of emails."""
+        if field.data and not field.data.isprintable():
+            raise ValidationError("Use one line of letters, digits and punctuation.")
+
+    def validate_portal_url(self, field):
+        """A full http(s) address, so every link in every email works."""
+        if field.data and not mail.is_portal_url(field.data):
+            raise ValidationError("Enter the full address people open, starting with https:// (http:// on a "
+                                  "laptop), e.g. https://help.contoso.com/.")
 
     def validate_it_notify_email(self, field):
         """One valid address (the same check every outgoing mail makes), or empty."""

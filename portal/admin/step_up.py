@@ -15,7 +15,8 @@ from portal.security import safe_next_url
 # Pages that change security: policy, secrets, mail templates, installs, workflows, other people's sessions,
 # approving an action that undoes an admin's decision, deciding approvals, acting on an account, and changing who
 # a service may target.
-STEP_UP_ENDPOINTS = frozenset({"admin.settings", "admin.replace_secret", "admin.mail_template", "admin.install",
+STEP_UP_ENDPOINTS = frozenset({"admin.settings", "admin.replace_secret", "admin.mail_template",
+                               "admin.mail_template_preview", "admin.mail_template_test", "admin.install",
                                "admin.workflow_edit", "admin.revoke_session", "admin.revoke_person", "admin.revoke_all",
                                "admin.approve_run", "admin.decide_approval", "admin.requester_action",
                                "admin.category_rule", "admin.pause_integration", "admin.resume_integration",

@@ -5,7 +5,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from portal import mail
+from portal import mail, policy
 from portal.database import db
 from portal.exceptions import MailError
 from portal.models import ActionRun, Admin, Approval, Requester, ServiceCategory, Ticket
@@ -87,7 +87,7 @@ def notify_pending(config) -> int:
 
 
 def _announce(item: ApprovalCard, config) -> str:
-    base = config.get("PORTAL_URL", "").rstrip("/")
+    base = policy.mail_identity()[1].rstrip("/")
     sent = failed = 0
     for address, link in _recipients(item.approval, base):
         subject = f"Approval needed: ticket #{item.ticket.id}, {item.service}"

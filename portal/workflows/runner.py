@@ -156,9 +156,9 @@ def _mail_cannot_go(run: ActionRun, action: WorkflowAction, requester: Requester
 def _render_mail(action: WorkflowAction, requester: Requester, run: ActionRun, config, extra: dict):
     from portal import policy
 
+    organisation, portal_url = policy.mail_identity()
     values = {"name": requester.given_name or requester.display_name, "ticket": run.ticket_id,
-              "portal_url": config.get("PORTAL_URL", ""),
-              "organisation": config.get("ORGANISATION_NAME", "your organisation"), **extra}
+              "portal_url": portal_url, "organisation": organisation, **extra}
     return mail.render(policy.mail_template(action.mail_template), values)
 
 

@@ -15,6 +15,7 @@ from portal import audit, jobs
 from portal.devices import registry
 from portal.directory.field_mapping import default_mapping
 from portal.directory.runs import start_run
+from portal.mail import DEFAULT_TEMPLATES
 from portal.models import ActionRun, Approval, AuditEvent, Integration, Requester, SyncRun, Ticket
 from portal.workflows import approvals
 from tests import sso
@@ -49,7 +50,8 @@ class Day:
         self.seen |= new
 
 
-def test_every_action_comes_from_its_real_trigger(app, db, client, admin, emulator, new_user, monkeypatch, tmp_path):
+def test_every_action_comes_from_its_real_trigger(app, db, client, admin, emulator, new_user, monkeypatch, tmp_path,
+                                                  mailbox):
     """A scripted day in the life: pages, sign-ins, syncs and jobs produce every action in the vocabulary, each from
     the step that should record it."""
     from portal import tickets as ticket_service
@@ -81,6 +83,9 @@ def test_every_action_comes_from_its_real_trigger(app, db, client, admin, emulat
         post(client, "/admin/confirm-password", {"password": ADMIN_PASSWORD})
     with day.expect("setting.changed"):
         post(client, "/admin/settings", dict(app.config["POLICY_DEFAULTS"], sync_deactivation_threshold_percent=1))
+    with day.expect("mail.test_sent"):
+        post(client, "/admin/settings/mail/test", DEFAULT_TEMPLATES["password_reset"], page="/admin/settings/mail")
+    assert mailbox[-1]["To"] == ops.email and mailbox[-1]["Subject"].startswith("[Test] ")
     mapping = {k: v or "" for k, v in default_mapping().items()}
     with day.expect("mapping.changed", "sync.started", "sync.finished"):
         post(client, f"/admin/integrations/{integration.id}/mapping", dict(mapping, employee_id="", submit="1"))

@@ -46,7 +46,10 @@ def raise_ticket(client, catalogue, category, about=""):
 def test_force_password_reset_end_to_end(app, db, synced, catalogue, person, emulator, mailbox, login_as, client, caplog):
     """Reset: Graph sets a temporary password, mail arrives, sessions end, and the password is nowhere in Frontdesk."""
     caplog.set_level(logging.DEBUG)
+    from portal import policy
+
     workflow(synced, catalogue, "Reset my password", "force_password_reset")
+    policy.set_values({"organisation_name": "Contoso", "portal_url": "http://127.0.0.1:5055/"}, actor=signals.SYSTEM)
     other_device = app.test_client()
     sso.sign_in(other_device, synced, person["userPrincipalName"], PASSWORD)
     login_as(person["requester"])
@@ -61,6 +64,7 @@ def test_force_password_reset_end_to_end(app, db, synced, catalogue, person, emu
     text = next(p for p in message.walk() if p.get_content_type() == "text/plain").get_payload(decode=True).decode()
     temp = re.search(r"Temporary password: (\S+)", text).group(1)
     assert len(temp) == 16 and f"ticket #{ticket_id}" in text
+    assert message["Subject"] == "Your temporary password for Contoso" and "Sign in at http://127.0.0.1:5055/ " in text
     html = next(p for p in message.walk() if p.get_content_type() == "text/html").get_payload(decode=True).decode()
     assert temp in html
     ended = other_device.get("/home")
