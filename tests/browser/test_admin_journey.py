@@ -9,7 +9,8 @@ def test_admin_signs_in_and_out_in_chromium(portal_server, page, admin, shots_di
     """The styled welcome page leads to admin sign-in; the dashboard shows; sign-out returns to sign-in."""
     page.goto(portal_server + "/")
     expect(page.get_by_role("heading", name="IT help, without the wait")).to_be_visible()
-    assert page.evaluate("getComputedStyle(document.querySelector('.btn-microsoft')).backgroundColor") == "rgb(47, 47, 47)"
+    expect(page.locator("#welcome-sign-in")).to_have_class("btn btn-primary btn-lg mt-2")  # styled (app.css loaded)
+    assert page.evaluate("getComputedStyle(document.querySelector('#welcome-sign-in')).display") == "inline-block"
     assert_accessible(page)
     page.screenshot(path=str(shots_dir / "welcome.png"))
 
