@@ -17,6 +17,7 @@ ADMIN_BENCH_SCALE=0.01 generates a hundredth of the data, to try the benchmark i
 import hashlib
 import json
 import math
+import multiprocessing
 import os
 import random
 import resource
@@ -102,15 +103,16 @@ ACTIONS = (
 
 
 def main(db_url: str | None, reuse: bool) -> None:
-    from portal import create_app
-
     url = database_url(db_url) if db_url else f"sqlite:///{tempfile.mkdtemp()}/admin-bench.db"
-    app = create_app(TestingConfig(), SQLALCHEMY_DATABASE_URI=url, REDIS_URL=None, LOG_LEVEL="WARNING")
-    _quiet()
     dialect = url.split(":", 1)[0].split("+")[0]
-    print(f"database: {dialect}; machine: {os.cpu_count()} cores; {REQUESTS} requests a page")
-    with app.app_context():
-        prepare(reuse)
+    print(f"database: {dialect}; machine: {os.cpu_count()} cores; {REQUESTS} requests a page", flush=True)
+    # The data is generated in a child process, so this process's memory is a web process's, not the generator's.
+    child = multiprocessing.get_context("spawn").Process(target=prepare, args=(url, reuse))
+    child.start()
+    child.join()
+    if child.exitcode:
+        raise SystemExit("generating the data set failed")
+    app = _app(url)
     client = app.test_client()
     with app.app_context():
         urls = page_urls()
@@ -121,8 +123,22 @@ def main(db_url: str | None, reuse: bool) -> None:
     export(app, client)
 
 
-def prepare(reuse: bool) -> None:
+def _app(url: str):
+    from portal import create_app
+
+    app = create_app(TestingConfig(), SQLALCHEMY_DATABASE_URI=url, REDIS_URL=None, LOG_LEVEL="WARNING")
+    _quiet()
+    return app
+
+
+def prepare(url: str, reuse: bool) -> None:
     """Migrations, then the data set (unless --reuse finds it there), then fresh planner statistics."""
+    with _app(url).app_context():
+        _prepare(reuse)
+    sys.stdout.flush()
+
+
+def _prepare(reuse: bool) -> None:
     from flask_migrate import upgrade
 
     from portal.database import db
@@ -431,7 +447,8 @@ def sign_in(client) -> None:
     from portal.database import db
 
     with client.application.app_context():
-        create_admin(ADMIN_EMAIL, ADMIN_PASSWORD, "Bench Admin")
+        if not db.session.scalar(sa.text("SELECT id FROM admins WHERE email = :e"), {"e": ADMIN_EMAIL}):
+            create_admin(ADMIN_EMAIL, ADMIN_PASSWORD, "Bench Admin")
         db.session.remove()
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/admin/login").get_data(as_text=True))[1]
     response = client.post("/admin/login", data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "csrf_token": token})
