@@ -214,29 +214,6 @@ def as_dict(event: AuditEvent) -> dict:
     return out
 
 
-EXPORT_COLUMNS = tuple(AuditEvent.__table__.c[name] for name in EXPORT_FIELDS)
-_WHEN, _DETAIL = EXPORT_FIELDS.index("occurred_at"), EXPORT_FIELDS.index("detail")
-
-
-def export_batches(filters: Filters, batch: int = 2000):
-    """Matching events oldest first as lists of plain rows (time in ISO form, detail as JSON), read as Core tuples in
-    keyset batches: no ORM object per event, so a million-event export is fast and its memory flat."""
-    last = 0
-    while True:
-        rows = db.session.execute(filters.apply(sa.select(*EXPORT_COLUMNS)).where(AuditEvent.id > last)
-                                  .order_by(AuditEvent.id).limit(batch)).all()
-        if not rows:
-            return
-        yield [_export_row(list(row)) for row in rows]
-        last = rows[-1][0]
-
-
-def _export_row(values: list) -> list:
-    values[_WHEN] = values[_WHEN].astimezone(UTC).isoformat(timespec="microseconds")
-    values[_DETAIL] = json.dumps(values[_DETAIL], ensure_ascii=False)
-    return values
-
-
 def stream(filters: Filters, batch: int = 1000):
     """Yield matching events oldest first in keyset batches, so memory stays flat for any export size."""
     last = 0

@@ -33,7 +33,8 @@ def csv_chunks(fields, batches):
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
-    yield buffer.getvalue()
+    if buffer.tell():
+        yield buffer.getvalue()  # nothing matched: the header alone
 
 
 def csv_lines(rows, fields):

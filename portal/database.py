@@ -73,6 +73,25 @@ def _utc_day_text_sql(element, compiler, **kw):
     return f"substr({compiler.process(element.clauses, **kw)}, 1, 10)"  # stored as 'YYYY-MM-DD HH:MM:SS' in UTC
 
 
+class UtcIsoText(FunctionElement):
+    """A UTC timestamp as Python's isoformat(timespec="microseconds") text, written by the database for bulk exports."""
+
+    type = sa.String()
+    name = "utc_iso_text"
+    inherit_cache = True
+
+
+@compiles(UtcIsoText)
+def _utc_iso_sql(element, compiler, **kw):
+    column = compiler.process(element.clauses, **kw)
+    return f"""to_char(timezone('UTC', {column}), 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
+
+
+@compiles(UtcIsoText, "sqlite")
+def _utc_iso_text_sql(element, compiler, **kw):
+    return f"replace({compiler.process(element.clauses, **kw)}, ' ', 'T') || '+00:00'"  # always with microseconds
+
+
 def contains_text(column, text: str):
     """Case-insensitive 'contains' where % and _ typed into a search are literal characters, not wildcards."""
     return CaseFolded(column).contains(text.lower(), autoescape=True)

@@ -1,6 +1,7 @@
 """Indexes for the admin pages at 100,000 requesters and a million audit events: the events about and by a
-requester, sign-ins per day, the requester list in name order, live sessions by last activity and by device type,
-and (on PostgreSQL with pg_trgm) substring search on requester names, emails and UPNs.
+requester, sign-ins per day, the requester list in name order, live sessions by last activity and by device type
+(ended sessions get an index of their own), and (on PostgreSQL with pg_trgm) substring search on requester names,
+emails and UPNs.
 
 Revision ID: 0006
 Revises: 0005
@@ -15,6 +16,7 @@ down_revision = '0005'
 branch_labels = None
 depends_on = None
 LIVE = sa.text('ended_at IS NULL')
+ENDED = sa.text('ended_at IS NOT NULL')
 TRIGRAM_COLUMNS = ('display_name', 'email', 'user_principal_name')
 
 
@@ -31,6 +33,10 @@ def upgrade():
                               postgresql_where=LIVE, sqlite_where=LIVE)
         batch_op.create_index('ix_device_sessions_live_type', ['device_type'], unique=False,
                               postgresql_where=LIVE, sqlite_where=LIVE)
+        # SQLite chose the whole ended_at index for "ended_at IS NULL" and sorted; it now holds ended sessions only.
+        batch_op.drop_index('ix_device_sessions_ended_at')
+        batch_op.create_index('ix_device_sessions_ended', ['ended_at'], unique=False,
+                              postgresql_where=ENDED, sqlite_where=ENDED)
     if _trigram_ready():
         for column in TRIGRAM_COLUMNS:
             op.execute(sa.text(f'CREATE INDEX ix_requesters_{column}_trgm ON requesters '
@@ -42,6 +48,8 @@ def downgrade():
         for column in TRIGRAM_COLUMNS:
             op.execute(sa.text(f'DROP INDEX IF EXISTS ix_requesters_{column}_trgm'))
     with op.batch_alter_table('device_sessions', schema=None) as batch_op:
+        batch_op.drop_index('ix_device_sessions_ended', postgresql_where=ENDED, sqlite_where=ENDED)
+        batch_op.create_index('ix_device_sessions_ended_at', ['ended_at'], unique=False)
         batch_op.drop_index('ix_device_sessions_live_type', postgresql_where=LIVE, sqlite_where=LIVE)
         batch_op.drop_index('ix_device_sessions_live_seen', postgresql_where=LIVE, sqlite_where=LIVE)
     with op.batch_alter_table('requesters', schema=None) as batch_op:

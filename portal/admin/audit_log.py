@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 from flask import Response, render_template, request, stream_with_context
 
-from portal import audit
+from portal import audit, audit_csv
 from portal.admin import bp
 from portal.admin.views_common import bounded_int
 from portal.csv_export import csv_chunks
@@ -54,7 +54,7 @@ def audit_export(fmt):
         raise NotFound("Export as .csv or .jsonl.")
     filters = _audit_filters()
     if fmt == "csv":
-        body = csv_chunks(audit.EXPORT_FIELDS, audit.export_batches(filters))
+        body = csv_chunks(audit.EXPORT_FIELDS, audit_csv.export_batches(filters))
     else:
         body = (json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in audit.stream(filters))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
