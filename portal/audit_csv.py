@@ -18,7 +18,7 @@ _DETAIL = EXPORT_FIELDS.index("detail")
 _FRACTION = re.compile(r'(?:^|[^"\w.])-?\d+[.eE]')
 
 
-def export_batches(filters: Filters, batch: int = 2000):
+def export_batches(filters: Filters, batch: int = 1000):
     """Matching events oldest first, a list of plain rows (in EXPORT_FIELDS order) per batch: no ORM object per event."""
     last = 0
     while True:
