@@ -11,6 +11,8 @@ Prints:
 - p50 and p99 of each admin page over REQUESTS requests, with an admin signed in through the Flask test client;
 - the full audit CSV export (1,000,000 rows): rows/s and the process's peak RSS while it streams.
 Run: .venv/bin/python -m bench.admin_bench [DATABASE_URL] [--reuse]   (default: a SQLite file in a temp dir)
+A PostgreSQL database is created when it does not exist, and its public schema is dropped and rebuilt: give it one
+of its own (`make bench` uses bench_admin).
 --reuse keeps the data already in DATABASE_URL (it only runs pending migrations), to measure a change quickly;
 ADMIN_BENCH_SCALE=0.01 generates a hundredth of the data, to try the benchmark itself.
 """
@@ -105,6 +107,8 @@ ACTIONS = (
 def main(db_url: str | None, reuse: bool) -> None:
     url = database_url(db_url) if db_url else f"sqlite:///{tempfile.mkdtemp()}/admin-bench.db"
     dialect = url.split(":", 1)[0].split("+")[0]
+    if dialect == "postgresql":
+        _create_database(url)
     print(f"database: {dialect}; machine: {os.cpu_count()} cores; {REQUESTS} requests a page", flush=True)
     # The data is generated in a child process, so this process's memory is a web process's, not the generator's.
     child = multiprocessing.get_context("spawn").Process(target=prepare, args=(url, reuse))
@@ -121,6 +125,16 @@ def main(db_url: str | None, reuse: bool) -> None:
     for name, samples in results:
         report(name, samples)
     export(app, client)
+
+
+def _create_database(url: str) -> None:
+    """CREATE DATABASE through the server's maintenance database, when the benchmark's own does not exist yet."""
+    target = sa.engine.make_url(url)
+    engine = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": target.database}):
+            conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
+    engine.dispose()
 
 
 def _app(url: str):
