@@ -236,8 +236,11 @@ def _integration(engine, now: datetime) -> int:
                                             "User.RevokeSessions.All"],
                        mapping_version=1, last_sync_at=now - timedelta(minutes=20), verified_at=now - timedelta(days=DAYS))
     db.session.add(item)
+    db.session.flush()
+    integration_id = item.id
     db.session.commit()
-    return item.id
+    db.session.remove()  # reading item.id after the commit would open a transaction, and VACUUM would wait on it
+    return integration_id
 
 
 def _ascii(name: str) -> str:
