@@ -8,9 +8,11 @@ from portal import sign_in_pages
 from portal.database import contains_text, db, get_or_404
 from portal.devices import registry
 from portal.models import AuditEvent, Integration, Requester
+from portal.paging import CountedPage
 
 STATUSES = ("active", "disabled", "deleted", "locked")
 PER_PAGE = 50
+SORT_MATCHES_BELOW = 10_000  # a search with fewer matches sorts them; with more, it walks the name index to the page
 
 
 @dataclass(frozen=True)
@@ -27,9 +29,9 @@ class RequesterPage:
     events: list
 
 
-def find_requesters(q: str, status: str | None, page: int):
+def find_requesters(q: str, status: str | None, page: int) -> CountedPage:
     """Name, email or UPN contains `q`; status filter ('locked' means locked now); PER_PAGE a page."""
-    query = sa.select(Requester).order_by(Requester.display_name, Requester.id)
+    query = sa.select(Requester)
     if q:
         query = query.where(sa.or_(*(contains_text(column, q) for column in (
             Requester.display_name, Requester.email, Requester.user_principal_name))))
@@ -37,7 +39,17 @@ def find_requesters(q: str, status: str | None, page: int):
         query = query.where(Requester.locked_until > datetime.now(UTC))
     elif status in STATUSES:
         query = query.where(Requester.status == status)
-    return db.paginate(query, page=max(page, 1), per_page=PER_PAGE, error_out=False)
+    page = max(page, 1)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.with_only_columns(Requester.id).subquery()))
+    if q and total <= SORT_MATCHES_BELOW:
+        # PostgreSQL would walk the name index past every non-match when the matches cluster late in the alphabet
+        # ("olivia"); fenced off in a materialised CTE, the few matches are found by trigram and sorted.
+        matches = sa.orm.aliased(Requester, query.cte("matches").prefix_with("MATERIALIZED", dialect="postgresql"))
+        ordered = sa.select(matches).order_by(matches.display_name, matches.id)
+    else:
+        ordered = query.order_by(Requester.display_name, Requester.id)
+    items = db.session.scalars(ordered.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all() if total else []
+    return CountedPage(items, page, PER_PAGE, total)
 
 
 def requester_or_404(requester_id: int) -> Requester:

@@ -1,21 +1,16 @@
 """Admin Audit log: filters, keyset pages, event detail, and streamed CSV / JSON Lines export."""
-import csv
-import io
 import json
-import unicodedata
 from datetime import UTC, datetime
 
 from flask import Response, render_template, request, stream_with_context
 
-from portal import audit, audit_people
+from portal import audit, audit_csv, audit_people
 from portal.admin import bp
 from portal.admin.views_common import bounded_int
+from portal.csv_export import csv_chunks
 from portal.database import get_or_404
 from portal.exceptions import NotFound, ValidationError
 from portal.models import AuditEvent
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # compared after NFKC, so fullwidth ＝ counts too
-BLANKS = " \n\u200b\u200c\u200d\u2060\ufeff"  # leading blanks some spreadsheets skip before a formula
 
 
 def when_arg(name: str) -> datetime | None:
@@ -55,37 +50,15 @@ def audit_event(event_id):
 
 @bp.route("/audit/export.<fmt>")
 def audit_export(fmt):
-    """The current filter as CSV or JSON Lines, streamed row by row."""
+    """The current filter as CSV or JSON Lines, streamed in chunks."""
     if fmt not in ("csv", "jsonl"):
         raise NotFound("Export as .csv or .jsonl.")
     filters = _audit_filters()
-    rows = stream_with_context(audit.stream(filters))
-    body = _csv(rows) if fmt == "csv" else (json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows)
+    if fmt == "csv":
+        body = csv_chunks(audit.EXPORT_FIELDS, audit_csv.export_batches(filters))
+    else:
+        body = (json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in audit.stream(filters))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     mimetype = "text/csv" if fmt == "csv" else "application/x-ndjson"
     return Response(stream_with_context(body), mimetype=mimetype,
                     headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.{fmt}"'})
-
-
-def _csv(rows):
-    return csv_lines(rows, audit.EXPORT_FIELDS)
-
-
-def csv_lines(rows, fields):
-    """Rows as CSV text, one chunk per row (streamed), with formulas neutralised."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(fields)
-    for row in rows:
-        writer.writerow([json.dumps(row[f], ensure_ascii=False) if f == "detail" else _cell(row[f]) for f in fields])
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-    yield buffer.getvalue()
-
-
-def _cell(value):
-    """Neutralise spreadsheet formulas in exported text (CSV injection)."""
-    if isinstance(value, str) and unicodedata.normalize("NFKC", value.lstrip(BLANKS)[:2])[:1] in FORMULA_STARTS:
-        return "'" + value
-    return value

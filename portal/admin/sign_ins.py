@@ -5,8 +5,9 @@ from flask import Response, render_template, request, stream_with_context
 
 from portal import sign_in_pages
 from portal.admin import bp
-from portal.admin.audit_log import csv_lines, when_arg
+from portal.admin.audit_log import when_arg
 from portal.admin.views_common import bounded_int
+from portal.csv_export import csv_lines
 from portal.entra.sign_in_logs import PLAIN_REASONS, plain_reason
 
 

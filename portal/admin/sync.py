@@ -3,9 +3,9 @@ from flask import Response, flash, redirect, render_template, request, stream_wi
 
 from portal import integrations, policy, requesters
 from portal.admin import bp
-from portal.admin.audit_log import csv_lines
 from portal.admin.forms import ActionForm
 from portal.admin.views_common import actor, bounded_int, kick_sync
+from portal.csv_export import csv_lines
 from portal.database import get_or_404
 from portal.directory import conflicts, dry_run, run_changes, runs
 from portal.directory.sync import PREVIEW

@@ -12,6 +12,7 @@ from portal.models import Admin, DeviceSession, Requester
 
 DEVICE_TYPES = ("desktop", "mobile", "tablet", "bot", "other")
 PER_PAGE = 50
+COUNT_CAP = 10_000  # the Sessions page counts this many at most, then says "200+ pages"
 
 
 @dataclass(frozen=True)
@@ -24,12 +25,20 @@ class SessionFilters:
     older_than_hours: int | None = None
 
 
-def find_live_sessions(filters: SessionFilters, page: int):
+def find_live_sessions(filters: SessionFilters, page: int) -> "SessionPage":
     """Live sessions of requesters and admins, newest activity first, one page of PER_PAGE."""
+    page = max(page, 1)
     query = (sa.select(DeviceSession).outerjoin(Requester, DeviceSession.requester_id == Requester.id)
-             .outerjoin(Admin, DeviceSession.admin_id == Admin.id).where(DeviceSession.ended_at.is_(None))
+             .outerjoin(Admin, DeviceSession.admin_id == Admin.id)
              .options(sa.orm.contains_eager(DeviceSession.requester), sa.orm.contains_eager(DeviceSession.admin))
              .order_by(DeviceSession.last_seen_at.desc(), DeviceSession.id.desc()))
+    items = db.session.scalars(_live_where(query, filters).limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+    return SessionPage(items, page, _capped_count(filters, page))
+
+
+def _live_where(query, filters: SessionFilters):
+    """The filters' WHERE clauses (the person filter needs the requester and admin tables joined)."""
+    query = query.where(DeviceSession.ended_at.is_(None))
     if filters.person:
         query = query.where(sa.or_(*(contains_text(column, filters.person) for column in (
             Requester.display_name, Requester.email, Admin.email))))
@@ -39,7 +48,35 @@ def find_live_sessions(filters: SessionFilters, page: int):
         query = query.where(DeviceSession.ip_address == filters.ip)
     if filters.older_than_hours and filters.older_than_hours <= 24 * 3650:
         query = query.where(DeviceSession.created_at <= registry.now() - timedelta(hours=filters.older_than_hours))
-    return db.paginate(query, page=max(page, 1), per_page=PER_PAGE, error_out=False)
+    return query
+
+
+def _capped_count(filters: SessionFilters, page: int) -> int:
+    """Matching sessions, counted no further than COUNT_CAP (or just past the page shown): a count never reads
+    every live session of a large tenant."""
+    query = sa.select(DeviceSession.id)
+    if filters.person:
+        query = query.outerjoin(Requester, DeviceSession.requester_id == Requester.id).outerjoin(
+            Admin, DeviceSession.admin_id == Admin.id)
+    limit = max(COUNT_CAP, page * PER_PAGE) + 1
+    return db.session.scalar(sa.select(sa.func.count()).select_from(_live_where(query, filters).limit(limit).subquery()))
+
+
+@dataclass(frozen=True)
+class SessionPage:
+    """One page of sessions with what the pager shows; a count that reached its cap reads as '200+' pages."""
+
+    items: list
+    page: int
+    counted: int  # past the cap (see _capped_count) when there are more sessions than were counted
+
+    capped = property(lambda self: self.counted > max(COUNT_CAP, self.page * PER_PAGE))
+    pages = property(lambda self: max(1, -(-min(self.counted, max(COUNT_CAP, self.page * PER_PAGE)) // PER_PAGE)))
+    pages_label = property(lambda self: f"{self.pages}+" if self.capped else str(self.pages))
+    has_prev = property(lambda self: self.page > 1)
+    has_next = property(lambda self: self.page < self.pages or self.capped)
+    prev_num = property(lambda self: self.page - 1)
+    next_num = property(lambda self: self.page + 1)
 
 
 def end_one_session(device_id: int, actor: signals.Principal) -> DeviceSession:

@@ -8,6 +8,7 @@ from portal.database import db
 from portal.models._types import SignInPrincipal, UTCDateTime, utcnow
 
 REQUESTER_STATUSES = ("active", "disabled", "deleted")
+TRIGRAM_COLUMNS = ("display_name", "email", "user_principal_name")  # what the admin's requester search looks in
 TEXT_MAX = 1024  # Graph's longest mappable user attribute (field_mapping.GRAPH_TEXT_MAX): synced values are never cut
 
 
@@ -18,6 +19,12 @@ class Requester(SignInPrincipal, db.Model):
     __table_args__ = (
         sa.UniqueConstraint("integration_id", "entra_object_id"),
         sa.CheckConstraint("status IN ('active', 'disabled', 'deleted')", name="status"),
+        # The admin list is ordered by name; email and UPN ride along so a search reads only this index on SQLite.
+        sa.Index("ix_requesters_name_order", "display_name", "id", "email", "user_principal_name"),
+        # Substring search on PostgreSQL (pg_trgm); migration 0006 creates these only where the extension exists.
+        *(sa.Index(f"ix_requesters_{column}_trgm", sa.func.lower(sa.column(column)).label(f"{column}_lower"),
+                   postgresql_using="gin", postgresql_ops={f"{column}_lower": "gin_trgm_ops"}).ddl_if(dialect="postgresql")
+          for column in TRIGRAM_COLUMNS),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

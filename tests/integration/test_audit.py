@@ -300,3 +300,25 @@ def test_no_secrets_in_events_or_logs(app, db, client, login_as, emulator, caplo
     for haystack in (exported, logs):
         assert secret not in haystack and user["password"] not in haystack
         assert "eyJ0eXAi" not in haystack and "eyJhbGci" not in haystack  # no JWT
+
+
+def test_csv_export_writes_time_and_detail_as_json_dumps_does(app, db, login_as, client):
+    """The CSV export reads the time and the detail as the database's own text; each cell is still exactly what
+    isoformat() and json.dumps(..., ensure_ascii=False) write from the stored event."""
+    from portal import signals
+
+    details = [{}, {"a": 1, "b": [1, 2], "c": None, "d": True}, {"tiny": 1e-05, "big": 1e20, "half": 0.5, "n": -3},
+               {"name": 'Zoë "quoted" \\ back\nslash\u2028'}, {"nested": {"x": {"y": []}}, "ip": "10.0.0.1"}]
+    for detail in details:
+        signals.setting_changed.send("test", actor=signals.SYSTEM, target=signals.Target("setting", "k", "=k"),
+                                     detail=detail)
+    db.session.commit()
+    login_as("admin")
+    body = client.get("/admin/audit/export.csv?action=setting.changed").get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(body)))
+    events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "setting.changed")
+                                .order_by(AuditEvent.id)).all()
+    assert [r["detail"] for r in rows] == [json.dumps(e.detail, ensure_ascii=False) for e in events]
+    assert [r["occurred_at"] for r in rows] == [e.occurred_at.astimezone(UTC).isoformat(timespec="microseconds")
+                                                for e in events]
+    assert {r["target_label"] for r in rows} == {"'=k"}
