@@ -1,13 +1,15 @@
 """Requester forms (CSRF from Flask-WTF)."""
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms import EmailField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 
 class TicketForm(FlaskForm):
     """Raise a ticket: service, subject, description, and who it is about for leaver-type services."""
 
-    category = SelectField("Service", coerce=int, validators=[DataRequired(message="Choose a service.")])
+    # Cards, nothing preselected: the person says what they need (an unknown id is refused by the ticket service).
+    category = RadioField("Service", coerce=int, validate_choice=False,
+                          validators=[InputRequired(message="Choose the service you need.")])
     subject = StringField("Subject", validators=[DataRequired(), Length(max=200)])
     description = TextAreaField("Description", validators=[Length(max=10000)])
     about = EmailField("Person this is about (email)", validators=[Optional(), Email(), Length(max=254)],

@@ -25,9 +25,18 @@ def _workflow(synced, catalogue, category, action, target="requester"):
 
 
 
-def _raise(page, category, subject, about=None):
+def _raise(page, category, subject, about=None, shots=None):
     page.get_by_role("link", name="Raise a ticket").first.click()
-    page.get_by_label("Service").select_option(label=category)
+    expect(page.locator("#service-choice input:checked")).to_have_count(0)  # nothing chosen for the person
+    page.locator(".service-card").filter(has=page.locator(".service-name", has_text=category)).click()
+    expect(page.locator("#service-choice input:checked")).to_have_count(1)
+    if shots:  # the catalogue cards, looked at on a desktop and on a phone
+        assert_accessible(page)
+        page.screenshot(path=str(shots / "raise-ticket.png"), full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        page.screenshot(path=str(shots / "raise-ticket-phone.png"), full_page=True)
+        page.set_viewport_size({"width": 1280, "height": 800})
     page.get_by_label("Subject").fill(subject)
     page.get_by_label("Description").fill("Raised from the browser journey.")
     if about:
@@ -58,7 +67,7 @@ def test_locked_out_ticket_shows_the_unlock_on_the_timeline(portal_server, page,
     person = db.session.scalar(sa.select(Requester).where(Requester.entra_object_id == user["id"]))
     person.locked_until = datetime.now(UTC) + timedelta(minutes=15)
     db.session.commit()
-    _raise(page, "Account locked out", "I keep getting locked out")
+    _raise(page, "Account locked out", "I keep getting locked out", shots=shots_dir)
     expect(page.locator("#timeline")).to_contain_text("Your account is unlocked. You can sign in again.")
     expect(page.get_by_text("Ticket raised: Account locked out.")).to_be_visible()
     assert_accessible(page)
