@@ -32,12 +32,18 @@ def editor_choices() -> dict:
             "admins": _admins()}
 
 
+SCOPES = {"all": "Every ticket", "some": "Only tickets for the services ticked"}
+
+
 def save(workflow: Workflow | None, name: str, category_ids: list, enabled: bool, steps: list[dict],
-         *, actor: signals.Principal, approval: dict | None = None) -> Workflow:
+         *, actor: signals.Principal, approval: dict | None = None, scope: str | None = None) -> Workflow:
     """Create or update a workflow: an optional Approval step first, then its ordered App Integration steps (all
-    or nothing)."""
+    or nothing). `scope` is the editor's explicit choice: every ticket, or only the ticked services."""
     name = (name or "").strip()
     errors = {}
+    category_ids, problem = _scoped(scope, category_ids)
+    if problem:
+        errors["categories"] = problem
     if not 1 <= len(name) <= 120:
         errors["name"] = "Give the workflow a name of 1 to 120 characters."
     clean_steps = []
@@ -71,6 +77,18 @@ def save(workflow: Workflow | None, name: str, category_ids: list, enabled: bool
                                         "enabled": enabled})
     db.session.commit()
     return workflow
+
+
+def _scoped(scope: str | None, category_ids: list) -> tuple[list, str | None]:
+    """Running for every ticket must be chosen, never implied by ticking nothing."""
+    if scope == "all":
+        return [], None
+    if scope not in (None, "some"):
+        return category_ids, "Choose when the workflow runs."
+    if not category_ids:
+        return category_ids, ("Tick at least one service, or choose Every ticket." if scope == "some" else
+                              "Choose when the workflow runs: for every ticket, or only for the services you tick.")
+    return category_ids, None
 
 
 def _approval_step(approval: dict) -> tuple[list[WorkflowStep], str | None]:
