@@ -7,12 +7,10 @@ from portal.admin.views_common import actor
 from portal.database import get_or_404
 from portal.exceptions import ValidationError
 from portal.models import Workflow
-from portal.workflows import admin_service
+from portal.workflows import admin_service, step_rows
 from portal.workflows.actions import ACTION_TYPES
 from portal.workflows.approvals import APPROVERS
 from portal.workflows.engine import TARGETS
-
-STEP_ROWS = 3
 
 
 @bp.route("/workflows")
@@ -28,9 +26,11 @@ def workflow_edit(workflow_id=None):
     """Create or edit; each step picks a verified integration and an action, checked against its permissions."""
     item = get_or_404(Workflow, workflow_id, "There is no such workflow.") if workflow_id else None
     errors, form = {}, ActionForm()
-    if request.method == "POST" and form.validate_on_submit():
-        steps = [{"integration_id": request.form.get(f"step_{i}_integration"), "action": request.form.get(f"step_{i}_action"),
-                  "target": request.form.get(f"step_{i}_target")} for i in range(STEP_ROWS)]
+    steps = step_rows.rows_from(request.form, [s for s in item.steps if s.kind != "approval"] if item else [])
+    moved = step_rows.rearranged(steps, list(request.form)) if request.method == "POST" else None
+    if moved is not None:
+        steps = moved  # Add step, Move up/down or Remove: shown again, nothing saved yet
+    elif request.method == "POST" and form.validate_on_submit():
         try:
             gate = {"approver": request.form.get("approval_approver"), "admin_id": request.form.get("approval_admin")}
             saved = admin_service.save(item, request.form.get("name", ""), request.form.getlist("categories"),
@@ -42,6 +42,7 @@ def workflow_edit(workflow_id=None):
             flash(f"Workflow '{saved.name}' saved.", "success")
             return redirect(url_for("admin.workflows"))
     return render_template("admin/workflow_edit.html", item=item, errors=errors, form=form,
-                           **admin_service.editor_choices(), actions=ACTION_TYPES, targets=TARGETS, rows=STEP_ROWS,
+                           **admin_service.editor_choices(), actions=ACTION_TYPES, targets=TARGETS, rows=steps,
+                           max_steps=step_rows.MAX_STEPS,
                            approvers=APPROVERS,
                            posted=request.form), (422 if errors else 200)

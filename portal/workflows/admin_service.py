@@ -32,9 +32,6 @@ def editor_choices() -> dict:
             "admins": _admins()}
 
 
-SCOPES = {"all": "Every ticket", "some": "Only tickets for the services ticked"}
-
-
 def save(workflow: Workflow | None, name: str, category_ids: list, enabled: bool, steps: list[dict],
          *, actor: signals.Principal, approval: dict | None = None, scope: str | None = None) -> Workflow:
     """Create or update a workflow: an optional Approval step first, then its ordered App Integration steps (all
