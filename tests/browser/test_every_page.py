@@ -2,16 +2,17 @@
 (strict CSP refusals included), no sideways scrolling, no serious axe violation. Every failure of a run is listed."""
 import sqlalchemy as sa
 
-from portal import jobs, signals, tickets
+from portal import demo_mail, jobs, signals, tickets
 from portal.directory.runs import start_run
 from portal.models import AuditEvent, Requester
 from portal.workflows import admin_service
 from tests.browser.conftest import AXE, assert_accessible, microsoft_sign_in
 from tests.browser.test_accessibility_and_lockout import ADMIN_PAGES, REQUESTER_PAGES
 from tests.conftest import ADMIN_PASSWORD
+from tests.integration.test_demo import _mime
 
 VISITOR_PAGES = ["/", "/login", "/admin/login", "/help", "/signed-out"]
-MORE_ADMIN_PAGES = ["/admin/approvals", "/admin/sign-ins", "/admin/integrations/{i}/conflicts"]
+MORE_ADMIN_PAGES = ["/admin/approvals", "/admin/sign-ins", "/admin/integrations/{i}/conflicts", "/admin/demo/mail"]
 VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 THEMES = ("light", "dark")
 
@@ -56,6 +57,9 @@ def walk(browser, server: str, paths: list[str], sign_in) -> list[str]:
 def test_every_page_for_every_role(portal_server, browser, app, db, admin, synced, catalogue, new_user):
     """Visitors, a signed-in requester and an admin each see every page of theirs without a console error, sideways
     scrolling or an axe violation, at both widths and in both themes."""
+    mailbox = demo_mail.enable_demo_mailbox(app)  # the demo's Mail page, as `flask demo run` registers it
+    mailbox.appendleft(demo_mail.read_message(_mime("Your ticket is open.", "<p>Your ticket is <b>open</b>.</p>"),
+                                              ["zoe@example.com"]))
     admin_service.save(None, "Unlock", [catalogue["Account locked out"].id], True,
                        [{"integration_id": synced.id, "action": "unlock"}], actor=signals.SYSTEM)
     user = new_user()
