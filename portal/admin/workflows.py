@@ -35,7 +35,7 @@ def workflow_edit(workflow_id=None):
             gate = {"approver": request.form.get("approval_approver"), "admin_id": request.form.get("approval_admin")}
             saved = admin_service.save(item, request.form.get("name", ""), request.form.getlist("categories"),
                                        request.form.get("enabled") == "on", steps, actor=actor(), approval=gate,
-                                       scope=request.form.get("scope"))
+                                       scope=request.form.get("scope", ""))
         except ValidationError as exc:
             errors = exc.detail.get("errors", {})
         else:

@@ -1,15 +1,21 @@
 """Requester forms (CSRF from Flask-WTF)."""
 from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+
+
+class ServiceChoice(RadioField):
+    """Radio cards: nothing preselected, and only a service on the page (any other id never reaches a query)."""
+
+    def pre_validate(self, form):
+        if self.data is not None and self.data not in {value for value, _ in self.choices or ()}:
+            raise ValidationError("Choose one of the services shown.")
 
 
 class TicketForm(FlaskForm):
     """Raise a ticket: service, subject, description, and who it is about for leaver-type services."""
 
-    # Cards, nothing preselected: the person says what they need (an unknown id is refused by the ticket service).
-    category = RadioField("Service", coerce=int, validate_choice=False,
-                          validators=[InputRequired(message="Choose the service you need.")])
+    category = ServiceChoice("Service", coerce=int, validators=[InputRequired(message="Choose the service you need.")])
     subject = StringField("Subject", validators=[DataRequired(), Length(max=200)])
     description = TextAreaField("Description", validators=[Length(max=10000)])
     about = EmailField("Person this is about (email)", validators=[Optional(), Email(), Length(max=254)],

@@ -77,10 +77,11 @@ def save(workflow: Workflow | None, name: str, category_ids: list, enabled: bool
 
 
 def _scoped(scope: str | None, category_ids: list) -> tuple[list, str | None]:
-    """Running for every ticket must be chosen, never implied by ticking nothing."""
-    if scope == "all":
-        return [], None
-    if scope not in (None, "some"):
+    """In the editor (`scope` given, '' when no choice was made), running for every ticket must be chosen, never
+    implied by ticking nothing; other callers (None) keep 'no services means every ticket'."""
+    if scope is None or scope == "all":
+        return ([] if scope == "all" else category_ids), None
+    if scope not in ("", "some"):
         return category_ids, "Choose when the workflow runs."
     if not category_ids:
         return category_ids, ("Tick at least one service, or choose Every ticket." if scope == "some" else
