@@ -43,6 +43,8 @@ def _build_workflow(page, server, size, shots, name):
     expect(warning).to_be_hidden()
     page.get_by_label("Every ticket").check()
     expect(warning).to_be_visible()  # the warning shows while 'Every ticket' is chosen
+    _settled(page)
+    assert_accessible(page)  # the services, greyed while 'Every ticket' is chosen, stay readable
     page.get_by_label("Account locked out").check()  # ticking a service means 'only these services'
     expect(page.get_by_label("Only these services")).to_be_checked()
     expect(warning).to_be_hidden()
