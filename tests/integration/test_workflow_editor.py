@@ -120,3 +120,18 @@ def test_saved_workflows_keep_their_meaning_when_edited(client, login_as, integr
     editor = client.get(f"/admin/workflows/{saved.id}").get_data(as_text=True)
     assert re.search(r'id="scope-some" value="some" checked', editor)
     assert re.search(rf'id="category-{locked}" value="{locked}" checked', editor)
+
+
+def test_an_approval_among_the_actions_is_refused_clearly(client, login_as, integration, catalogue, db):
+    """The Approval step always comes first: one posted between the actions is refused on that step, saying where it
+    belongs; chosen in its own section it is saved as step 1."""
+    login_as("admin")
+    wedged = editor_post(client, {"scope": "all", "step_count": "2", "step_0_integration": integration.id,
+                                  "step_1_integration": integration.id, "step_1_action": "approval"})
+    page = wedged.get_data(as_text=True)
+    assert wedged.status_code == 422
+    assert "Step 2: An approval cannot come between actions: choose the approver under" in page
+    first = editor_post(client, {"scope": "all", "step_0_integration": integration.id,
+                                 "approval_approver": "any_admin"})
+    assert first.status_code == 302
+    assert [s.kind for s in db.session.scalars(sa.select(Workflow)).one().steps] == ["approval", "app_integration"]
