@@ -50,8 +50,7 @@ def _step_count(value) -> int:
 
 
 def after(pressed: list[str], before: int, rows: list[dict]) -> dict:
-    """Where keyboard focus lands after Add step, Up, Down or Remove, and the sentence that says what changed, so a
-    keyboard or screen-reader user keeps their place across the page reload."""
+    """Where focus lands after a step button, and what changed, so keyboard users keep their place across reloads."""
     match = next((m for m in map(COMMAND.match, pressed) if m), None)
     if match is None:
         return {}
