@@ -42,24 +42,12 @@ def iso_utc(value: datetime | None) -> str:
     return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z") if value else ""
 
 
-SERVICE_ICONS = (("password", "key"), ("lock", "unlock"), ("leaver", "person-x"), ("disable", "person-x"),
-                 ("access", "door-open"), ("laptop", "laptop"), ("hardware", "pc-display"), ("software", "app"),
-                 ("mail", "envelope"), ("phone", "phone"))
-
-
-def service_icon(name: str) -> str:
-    """A Bootstrap icon for a catalogue service, from words in its name (a life preserver when none fits)."""
-    lowered = (name or "").lower()
-    return next((icon for word, icon in SERVICE_ICONS if word in lowered), "life-preserver")
-
-
 def register_template_helpers(app: Flask) -> None:
     """Filters and globals every template can use."""
     # Compiled templates survive a worker restart (gunicorn recycles workers every ~5,000 requests); the cache
     # is keyed by each template's source checksum, in a private per-user directory.
     app.jinja_env.bytecode_cache = FileSystemBytecodeCache()
     app.jinja_env.filters["ago"] = humanize_time
-    app.jinja_env.filters["service_icon"] = service_icon
     app.jinja_env.filters["utc"] = utc_format
     app.jinja_env.filters["local"] = local_time
     app.jinja_env.filters["iso"] = iso_utc

@@ -15,6 +15,15 @@ CATALOGUE = (  # name, description, target rule (portal.workflows.targeting.TARG
      "anyone_approval"),
     ("General request", "Anything else IT can help with.", "self"),
 )
+# Bootstrap Icons for the catalogue cards. A service's name is its stable key (unique, never renamed): the seeded
+# services have their own icon, others get one from a word in their name, else the default.
+ICONS = {"Account locked out": "person-lock", "Reset my password": "key", "Leaver: disable account": "person-x",
+         "General request": "life-preserver"}
+ICON_WORDS = (("password", "key"), ("lock", "person-lock"), ("leaver", "person-x"), ("disable", "person-x"),
+              ("access", "door-open"), ("laptop", "laptop"), ("hardware", "pc-display"), ("software", "app"),
+              ("mail", "envelope"), ("phone", "phone"), ("printer", "printer"), ("wifi", "wifi"),
+              ("joiner", "person-plus"), ("starter", "person-plus"))
+DEFAULT_ICON = "life-preserver"
 STATUSES = ("open", "in_progress", "needs_attention", "resolved", "closed")
 OPEN = ("open", "in_progress", "needs_attention")
 ADMIN_PAGE_SIZE = 50
@@ -75,6 +84,14 @@ def categories(active_only: bool = True) -> list[ServiceCategory]:
     return list(db.session.scalars(query))
 
 
+def service_icons(services: list[ServiceCategory]) -> dict[int, str]:
+    """Each service's card icon by id, so a requester recognises the service before reading its name."""
+    def icon(name: str) -> str:
+        lowered = name.lower()
+        return ICONS.get(name) or next((i for word, i in ICON_WORDS if word in lowered), DEFAULT_ICON)
+    return {s.id: icon(s.name or "") for s in services}
+
+
 def find_person(email: str, integration_id: int | None) -> Requester:
     """The active requester a ticket is about: the one whose sign-in name (UPN) is this address, else the one whose
     email it is; an address several people share is refused rather than guessed."""
@@ -100,7 +117,7 @@ def create(requester: Requester, category_id: int, subject: str, description: st
     """Raise a ticket; matching workflows' actions are written in the same transaction."""
     category = db.session.get(ServiceCategory, category_id)
     if category is None or not category.is_active:
-        raise ValidationError("Choose a service from the list.", detail={"errors": {"category": "Choose a service."}})
+        raise ValidationError("Choose a service from the list.", detail={"errors": {"category": "Choose one of the services shown."}})
     subject_person = find_person(about_email, requester.integration_id) if about_email else None
     targeting.check_target_rule(category.target_rule, requester, subject_person)
     if subject_person and subject_person.id == requester.id:

@@ -30,7 +30,7 @@ def new_ticket():
             flash(f"Ticket #{ticket.id} raised. You can follow it here.", "success")
             return redirect(url_for("requester.ticket", ticket_id=ticket.id))
     return render_template("requester/new_ticket.html", form=form, categories=choices,
-                           rules=targeting.TARGET_RULES), (422 if form.errors else 200)
+                           icons=tickets.service_icons(choices), rules=targeting.TARGET_RULES), (422 if form.errors else 200)
 
 
 @bp.route("/tickets/<int:ticket_id>")

@@ -113,6 +113,8 @@ def as_id(value) -> int | None:
 
 
 def _check_step(step: dict) -> str | None:
+    if "approval" in (step.get("kind"), step.get("action")):  # the gate is only ever the first step, never in between
+        return "An approval cannot come between actions: choose the approver under 'Approval before any action'."
     integration_id = as_id(step.get("integration_id"))
     integration = db.session.get(Integration, integration_id) if integration_id else None
     if integration is None or integration.status != "verified":

@@ -47,3 +47,24 @@ def _step_count(value) -> int:
         return max(1, min(int(value), MAX_STEPS))
     except (TypeError, ValueError):
         return LEGACY_ROWS
+
+
+def after(pressed: list[str], before: int, rows: list[dict]) -> dict:
+    """Where focus lands after a step button, and what changed, so keyboard users keep their place across reloads."""
+    match = next((m for m in map(COMMAND.match, pressed) if m), None)
+    if match is None:
+        return {}
+    last = len(rows) - 1
+    if match.group(1) == "add_step":
+        if len(rows) == before:
+            return {"focus": f"step_{last}_integration",
+                    "message": f"A workflow has at most {MAX_STEPS} steps."}
+        return {"focus": f"step_{last}_integration", "message": f"Step {last + 1} added."}
+    index, verb = int(match.group(2)), match.group(3)
+    if verb == "remove":
+        return {"focus": f"step_{min(index, last)}_integration", "message": f"Step {index + 1} removed."}
+    new = index - 1 if verb == "up" else index + 1
+    if not 0 <= new <= last or index > last:
+        return {}
+    button = verb if (new > 0 if verb == "up" else new < last) else ("down" if verb == "up" else "up")
+    return {"focus": f"step-{new}-{button}", "message": f"Step {index + 1} moved {verb}: it is now step {new + 1}."}

@@ -30,6 +30,12 @@
   }
   localise(document);
   document.addEventListener("htmx:afterSwap", function (event) { localise(event.target); });
+  // Workflow editor: ticking a service means "only these services" (the radio still decides when scripts are off).
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    var some = document.getElementById("scope-some");
+    if (some && box.name === "categories" && box.checked) { some.checked = true; }
+  });
   // htmx posts carry the CSRF token of the page (forms also send it as a field).
   document.addEventListener("htmx:configRequest", function (event) {
     var token = document.querySelector('input[name="csrf_token"]');

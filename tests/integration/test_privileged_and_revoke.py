@@ -164,7 +164,7 @@ def test_editor_offers_revoke_with_its_permissions(app, db, integration, catalog
     assert "Revoke Sign-in Sessions" in page and "A lost or stolen device" in page
     assert "Microsoft Graph permissions: Revoke Microsoft sign-in sessions: User.RevokeSessions.All" in page
     with pytest.raises(ValidationError) as err:
-        admin_service.save(None, "Odd", [], True, [{"integration_id": integration.id, "action": "wipe"}],
+        admin_service.save(None, "Odd", [], True, [{"integration_id": integration.id, "action": "wipe"}], scope="all",
                            actor=signals.SYSTEM)
     assert err.value.detail["errors"] == {"step_0": "Choose one of the actions."}
 

@@ -66,3 +66,72 @@ def test_steps_are_added_moved_and_removed_one_at_a_time(client, login_as, integ
     assert saved.status_code == 302
     steps = db.session.scalars(sa.select(Workflow)).one().steps
     assert [s.action for s in steps if s.kind != "approval"] == ["revoke_sessions", "disable"]
+
+
+def test_a_move_keeps_the_keyboard_on_the_moved_step_and_keeps_what_was_chosen(client, login_as, integration,
+                                                                               catalogue):
+    """After Down the moved step's button has the focus and a status line says what moved; Enabled, the approver and
+    the ticked services survive the reload."""
+    login_as("admin")
+    page = client.get("/admin/workflows/new").get_data(as_text=True)
+    leaver = catalogue["Leaver: disable account"].id
+    form = {"csrf_token": csrf_from(page), "name": "Leaver", "scope": "some", "categories": str(leaver),
+            "approval_approver": "any_admin", "step_count": "3",
+            **{f"step_{i}_integration": integration.id for i in range(3)},
+            "step_0_action": "revoke_sessions", "step_1_action": "disable", "step_2_action": "unlock"}
+    moved = client.post("/admin/workflows/new", data=dict(form, step_0_down="1")).get_data(as_text=True)
+    assert re.search(r'id="step-1-down" autofocus name="step_1_down"', moved) and moved.count("autofocus") == 1
+    assert 'role="status" id="step-moved">Step 1 moved down: it is now step 2.' in moved
+    assert not re.search(r'id="enabled"[^>]*checked', moved)  # Enabled was left unticked
+    assert re.search(r'id="scope-some" value="some" checked', moved)
+    assert re.search(rf'id="category-{leaver}" value="{leaver}" checked', moved)
+    assert '<option value="any_admin" selected>' in moved
+    added = client.post("/admin/workflows/new", data=dict(form, add_step="1")).get_data(as_text=True)
+    assert re.search(r'id="step_3_integration" name="step_3_integration" autofocus', added)
+
+
+def test_errors_are_listed_linked_and_shown_on_their_step(client, login_as, integration, catalogue):
+    """A refused save lists each problem, linked to its field, and repeats it inside the step or section it is about."""
+    login_as("admin")
+    page = editor_post(client, {"scope": "all", "step_count": "2", "step_0_integration": integration.id,
+                                "step_1_integration": integration.id, "step_1_action": "wipe",
+                                "approval_approver": "named_admin"}).get_data(as_text=True)
+    summary = page.split('id="workflow-errors"')[1].split("</div>")[0]
+    assert 'href="#step_1_integration"' in summary and "Step 2: Choose one of the actions." in summary
+    assert 'href="#approval_approver"' in summary and "Choose the admin who approves." in summary
+    assert 'id="step-1" aria-describedby="step-1-error"' in page and 'id="step-1-error">Choose one of the actions.' in page
+    assert 'id="approval-error">Choose the admin who approves.' in page
+
+
+def test_saved_workflows_keep_their_meaning_when_edited(client, login_as, integration, catalogue, db):
+    """A workflow with no services opens on 'Every ticket' (the warning saying so); one with services opens on 'Only
+    these services' with them ticked; saving 'every ticket' says so in the confirmation."""
+    login_as("admin")
+    every = editor_post(client, {"scope": "all", "step_0_integration": integration.id})
+    assert every.status_code == 302
+    page = client.get(every.headers["Location"], follow_redirects=True).get_data(as_text=True)
+    assert "It runs for every ticket, whatever its service." in page
+    saved = db.session.scalars(sa.select(Workflow)).one()
+    editor = client.get(f"/admin/workflows/{saved.id}").get_data(as_text=True)
+    assert re.search(r'id="scope-all" value="all" checked', editor) and 'class="scope-warning' in editor
+    locked = catalogue["Account locked out"].id
+    saved.category_ids = [locked]
+    db.session.commit()
+    editor = client.get(f"/admin/workflows/{saved.id}").get_data(as_text=True)
+    assert re.search(r'id="scope-some" value="some" checked', editor)
+    assert re.search(rf'id="category-{locked}" value="{locked}" checked', editor)
+
+
+def test_an_approval_among_the_actions_is_refused_clearly(client, login_as, integration, catalogue, db):
+    """The Approval step always comes first: one posted between the actions is refused on that step, saying where it
+    belongs; chosen in its own section it is saved as step 1."""
+    login_as("admin")
+    wedged = editor_post(client, {"scope": "all", "step_count": "2", "step_0_integration": integration.id,
+                                  "step_1_integration": integration.id, "step_1_action": "approval"})
+    page = wedged.get_data(as_text=True)
+    assert wedged.status_code == 422
+    assert "Step 2: An approval cannot come between actions: choose the approver under" in page
+    first = editor_post(client, {"scope": "all", "step_0_integration": integration.id,
+                                 "approval_approver": "any_admin"})
+    assert first.status_code == 302
+    assert [s.kind for s in db.session.scalars(sa.select(Workflow)).one().steps] == ["approval", "app_integration"]

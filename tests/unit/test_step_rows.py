@@ -29,3 +29,17 @@ def test_rows_from_a_post_and_from_storage():
     assert len(step_rows.rows_from({"name": "x"}, [])) == step_rows.LEGACY_ROWS  # posted without a count
     assert len(step_rows.rows_from({"name": "x", "step_count": "999"}, [])) == step_rows.MAX_STEPS
     assert step_rows.rows_from({}, []) == [step_rows.empty()]
+
+
+def test_focus_and_message_follow_the_moved_step():
+    assert step_rows.after(["name"], 1, [A]) == {}
+    assert step_rows.after(["add_step"], 1, [A, B]) == {"focus": "step_1_integration", "message": "Step 2 added."}
+    assert step_rows.after(["step_2_up"], 3, [A, C, B]) == {"focus": "step-1-up",
+                                                            "message": "Step 3 moved up: it is now step 2."}
+    assert step_rows.after(["step_1_up"], 3, [B, A, C])["focus"] == "step-0-down"  # no Up on the first step
+    assert step_rows.after(["step_0_down"], 2, [B, A])["focus"] == "step-1-up"  # no Down on the last step
+    assert step_rows.after(["step_2_remove"], 3, [A, B]) == {"focus": "step_1_integration",
+                                                             "message": "Step 3 removed."}
+    assert step_rows.after(["step_0_up"], 2, [A, B]) == {}  # nothing moved
+    full = [A] * step_rows.MAX_STEPS
+    assert "at most" in step_rows.after(["add_step"], step_rows.MAX_STEPS, full)["message"]
