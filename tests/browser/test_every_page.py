@@ -1,6 +1,9 @@
 """Every page for each role (visitor, requester, admin), on a desktop and at 390 px, light and dark: no error status,
 no console error (strict CSP refusals included), no sideways scrolling, no axe violation of any impact. The page list
 is checked against the app's routes, so a new page cannot be left out. Every failure of a run is listed at once."""
+import uuid
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 
@@ -30,6 +33,10 @@ NOT_PAGES = {"static", "requester.healthz", "auth.callback", "admin.audit_export
              "requester.ticket_progress_fragment"}
 VIEWS = [("desktop", {"width": 1280, "height": 800}, "light"), ("desktop", {"width": 1280, "height": 800}, "dark"),
          ("390px", {"width": 390, "height": 844}, "light"), ("390px", {"width": 390, "height": 844}, "dark")]
+# Full-page screenshots of a few pages in every view, to look at (never into docs/img: `make screenshots` sets that).
+SHOTS = {"/admin/": "dashboard", "/home": "requester-home", "/admin/integrations/{i}/mapping": "mapping",
+         "/admin/sync/runs/{run}": "sync-run"}
+SHOTS_DIR = Path("test-artifacts/screenshots/every-page")
 AXE_RUN = "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
 
 
@@ -49,9 +56,10 @@ class _AnyId(dict):
 
 
 @pytest.fixture
-def site(app, db, synced, catalogue, new_user, admin):
+def site(app, db, synced, catalogue, new_user, emulator, admin):
     """Something on every page: a synced integration, a workflow, a requester with a ticket and an approval that waits
-    for them (as a manager), audit events, a sync run and an email in the demo's mailbox."""
+    for them (as a manager), two people sharing a mail address (a conflict), audit events, a sync run and an email in
+    the demo's mailbox."""
     mailbox = demo_mail.enable_demo_mailbox(app)  # the demo's Mail page, as `flask demo run` registers it
     mailbox.appendleft(demo_mail.read_message(_mime("Your ticket is open.", "<p>Your ticket is <b>open</b>.</p>"),
                                               ["zoe@example.com"]))
@@ -63,6 +71,8 @@ def site(app, db, synced, catalogue, new_user, admin):
     user = new_user()
     leaver = new_user(managerId=user["id"])
     colleague = new_user()
+    shared = f"shared.{uuid.uuid4().hex[:8]}@{emulator.info['tenant_domain']}"
+    sharing = [new_user(mail=shared), new_user(mail=shared)]
     start_run(synced, "delta", "manual")
     jobs.run_queued_syncs(app)
     people = {p["id"]: db.session.scalar(sa.select(Requester).where(Requester.entra_object_id == p["id"]))
@@ -76,7 +86,8 @@ def site(app, db, synced, catalogue, new_user, admin):
            "run": db.session.scalar(sa.select(sa.func.max(SyncRun.id))),
            "approval": db.session.scalar(sa.select(Approval.id).where(Approval.ticket_id == leaving.id))}
     assert None not in ids.values(), ids
-    return {"ids": ids, "user": user}
+    yield {"ids": ids, "user": user}
+    emulator.update_user(sharing[1]["id"], mail=f"un{shared}")  # the emulator outlives this test: no conflict left
 
 
 def sign_in(role: str, page, server: str, site: dict, admin) -> None:
@@ -124,6 +135,10 @@ def test_every_page_for_every_role(role, portal_server, browser, site, admin):
     page.on("console", lambda m: errors.append(f"{m.text} @ {m.location.get('url')}") if m.type == "error" else None)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     failures = []
+    if role == "admin":  # a requester's sign-in, device and session for the admin's lists
+        other = browser.new_context()
+        sign_in("requester", other.new_page(), portal_server, site, admin)
+        other.close()
     try:
         sign_in(role, page, portal_server, site, admin)
         for view, size, theme in VIEWS:
@@ -132,6 +147,9 @@ def test_every_page_for_every_role(role, portal_server, browser, site, admin):
             for path in PAGES[role]:
                 url = portal_server + path.format(**site["ids"])
                 failures += [f"{view}/{theme} {path}: {p}" for p in problems_on(page, url, theme, errors)]
+                if path in SHOTS:
+                    SHOTS_DIR.mkdir(parents=True, exist_ok=True)
+                    page.screenshot(path=str(SHOTS_DIR / f"{SHOTS[path]}-{view}-{theme}.png"), full_page=True)
     finally:
         context.close()
     assert not failures, f"{len(failures)} problems for the {role}:\n" + "\n".join(failures)
