@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from portal import integrations, policy
+from portal import audit_people, integrations, policy
 from portal.database import UtcDay, db
 from portal.models import ActionRun, AuditEvent, DeviceSession, Requester, SyncRun, Ticket
 
@@ -12,8 +12,9 @@ SIGN_IN_ACTIONS = ("requester.sign_in", "requester.sign_in_failed", "admin.sign_
 
 def overview() -> dict:
     """Everything the dashboard template shows, in one call."""
+    recent = recent_events()
     return {"waiting": actions_needing_an_admin(), "needs_attention": tickets_needing_attention(), "counts": requester_counts(), "integrations": integration_health(),
-            "recent": recent_events(),
+            "recent": recent, "people": audit_people.target_people(recent),
             "interval": timedelta(minutes=policy.get("sync_interval_minutes")), "sign_ins": sign_ins_per_day(),
             "syncs": recent_syncs(), "devices": devices_by_type()}
 

@@ -142,7 +142,7 @@ def test_leaver_waits_for_the_targets_manager_who_approves_from_home(app, db, or
     assert f"/approvals/{approval.id}" in to_boss[0].get_payload(decode=True).decode()
     boss = as_person(app, org["boss"]["requester"])
     home = boss.get("/home").get_data(as_text=True)
-    assert 'id="approvals-for-me"' in home and f"/approvals/{approval.id}" in home
+    assert 'id="approvals-for-me"' in home and f"/approvals/{approval.id}" in home and f"Ticket #{number}:" in home
     assert decide(boss, f"/approvals/{approval.id}", "approve", "Confirmed with HR").status_code == 302
     assert enabled(emulator, org["peer"]) is False
     db.session.expire_all()

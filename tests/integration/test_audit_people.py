@@ -19,14 +19,14 @@ def _unlock_ticket(app, synced, catalogue):
 
 
 def test_rows_about_a_requester_name_the_person(app, synced, catalogue, admin, login_as, client):
-    """'unlock for requester N' reads 'unlock for <name>', linked to the requester page; the stored row keeps its
-    label (the hash chain covers it)."""
+    """'unlock for requester N' reads 'unlock for <name>', linked to the requester page, in the log and on the
+    dashboard; the stored row keeps its label (the hash chain covers it)."""
     person = _unlock_ticket(app, synced, catalogue)
     db.session.commit()
     login_as("admin")
-    html = client.get("/admin/audit").get_data(as_text=True)
     link = f'<a href="/admin/requesters/{person.id}" title="unlock for requester {person.id}">{person.label}</a>'
-    assert f"unlock for {link}" in html
+    for page in ("/admin/audit", "/admin/"):  # the log, and the dashboard's recent events
+        assert f"unlock for {link}" in client.get(page).get_data(as_text=True), page
     assert db.session.scalar(sa.select(AuditEvent.target_label).where(AuditEvent.target_type == "action_run")) == \
         f"unlock for requester {person.id}"
 
