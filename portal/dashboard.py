@@ -69,7 +69,7 @@ def sign_ins_per_day(days: int = 14) -> list[dict]:
 
 def recent_syncs(limit: int = 15) -> list[dict]:
     """The latest finished sync runs: duration and changes."""
-    runs = db.session.scalars(sa.select(SyncRun).where(SyncRun.finished_at.is_not(None))
+    runs = db.session.scalars(sa.select(SyncRun).where(SyncRun.finished_at.is_not(None), SyncRun.trigger != "preview")
                               .order_by(SyncRun.id.desc()).limit(limit)).all()
     return [{"run": r.id, "mode": r.mode, "seconds": round((r.finished_at - r.started_at).total_seconds(), 2),
              "changes": r.created + r.updated + r.deactivated + r.reactivated} for r in reversed(runs)]

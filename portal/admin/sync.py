@@ -71,7 +71,11 @@ def confirm_run(run_id):
     if not form.validate_on_submit() or run.status != "awaiting_confirmation":
         flash("Only a run waiting for confirmation can be confirmed.", "warning")
         return redirect(url_for("admin.sync_run", run_id=run.id))
-    new = runs.confirm_held_run(run, actor())
+    try:
+        new = runs.confirm_held_run(run, actor())
+    except Conflict as exc:
+        flash(f"{exc.message} The run still waits for confirmation: confirm it again when that one ends.", "warning")
+        return redirect(url_for("admin.sync_run", run_id=run.id))
     kick_sync()
     flash(f"Confirmed. Run {new.id} applies the {run.held_deactivations} deactivations.", "success")
     return redirect(url_for("admin.sync_run", run_id=new.id))

@@ -67,7 +67,8 @@ def for_page(integration_id: int) -> dict:
     """The Conflicts page: open shared addresses, and the 50 latest renames and local requesters two accounts named."""
     base = sa.select(SyncConflict).where(SyncConflict.integration_id == integration_id)
     last = db.session.scalars(sa.select(SyncRun).where(SyncRun.integration_id == integration_id,
-                                                       SyncRun.status == "succeeded").order_by(SyncRun.id.desc())).first()
+                                                       SyncRun.status == "succeeded",
+                                                       SyncRun.trigger != "preview").order_by(SyncRun.id.desc())).first()
     return {"last_run": last, "shared": db.session.scalars(base.where(SyncConflict.kind == SHARED_MAIL,
                                                     SyncConflict.resolved_at.is_(None)).order_by(SyncConflict.key)).all(),
             "renames": _latest(base, UPN_CHANGED), "two_accounts": _latest(base, TWO_ACCOUNTS)}

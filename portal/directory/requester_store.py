@@ -58,6 +58,8 @@ def match_by_email(users: list[dict], email_attribute: str | None, taken: Mappin
     an address gets it; a later one (on this page, or earlier in the run per `taken`) is a clash and adopts nobody."""
     listed: dict[str, list[str]] = {}
     for user in users:
+        if user.get("accountEnabled") is False or user.get("userType") not in (None, "Member"):
+            continue  # a disabled account or a guest (who may have been invited with anyone's address) adopts nobody
         # Only an address sync would store: a 'mail' that is not one valid address adopts nobody.
         value = field_mapping.read_attribute(user, email_attribute) if email_attribute else None
         email = field_mapping.synced_mail(value)[0]

@@ -72,14 +72,16 @@ def run_history(integration_id: int, page: int):
 
 
 def confirm_held_run(run: SyncRun, actor: signals.Principal) -> SyncRun:
-    """An admin confirms a held run: audit it, close it as confirmed, and queue the full run that applies it."""
+    """An admin confirms a held run: queue the full run that applies it first (refused while another run is queued or
+    running, and then the held run stays waiting), then audit it and close it as confirmed."""
     integration = db.session.get(Integration, run.integration_id)
+    new = start_run(integration, "full", "confirmed")
     signals.sync_confirmed.send("admin", actor=actor, target=signals.Target("integration", str(integration.id),
                                                                               integration.name),
                                 detail={"run": run.id, "held_deactivations": run.held_deactivations})
     run.status = "confirmed"
     db.session.commit()
-    return start_run(integration, "full", "confirmed")
+    return new
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,8 @@ class SyncEngine:
         except (GraphError, EntraError) as exc:
             db.session.rollback()
             self._record_failure(exc.message, exc.support_info())
-            mark_failing_if_credentials(self.integration.id, self.run, exc)
+            if self.run.trigger != PREVIEW:  # a preview's proposed mapping must not stop the working sync
+                mark_failing_if_credentials(self.integration.id, self.run, exc)
         except Exception as exc:
             db.session.rollback()
             log.exception("sync run %s crashed", self.run.id)

@@ -5,7 +5,7 @@ import re
 import sqlalchemy as sa
 
 from portal import integrations, jobs, policy, signals
-from portal.directory import dry_run, field_mapping
+from portal.directory import conflicts, dry_run, field_mapping
 from portal.directory.runs import start_run
 from portal.directory.sync import PREVIEW
 from portal.exceptions import Conflict
@@ -185,3 +185,51 @@ def test_removal_of_someone_already_removed_has_its_own_counter(app, db, synced,
     assert second.status == "succeeded" and second.fetched == 1 and second.already_removed == 1
     assert second.deactivated == 0 and second.updated == 0
     assert db.session.get(Integration, synced.id).status == "verified"
+
+
+def test_an_old_preview_cannot_undo_a_later_mapping(app, db, integration, login_as, client):
+    """Saved once, a preview's Save is refused after the mapping changed, so it never reverts a newer mapping."""
+    login_as("admin")
+    mapping_post(client, integration, {"job_title": "employeeType", "employee_type": ""}, button="dry_run")
+    run = latest_run(db)
+    page = client.get(f"/admin/sync/runs/{run.id}").get_data(as_text=True)
+    assert client.post(f"/admin/sync/runs/{run.id}/save-mapping", data={"csrf_token": csrf_from(page)}).status_code == 302
+    integrations.save_mapping(integration, field_mapping.default_mapping(), actor=signals.SYSTEM)
+    replay = client.post(f"/admin/sync/runs/{run.id}/save-mapping", data={"csrf_token": csrf_from(page)},
+                         follow_redirects=True).get_data(as_text=True)
+    assert "The mapping was saved since this preview" in replay
+    db.session.refresh(integration)
+    assert integrations.mapping_of(integration)["job_title"] == "jobTitle"
+
+
+def test_disabled_accounts_and_guests_never_adopt_a_local_requester(app, db, integration, new_user):
+    """A local requester's address on a disabled account or on a guest links nothing: the record stays local."""
+    address = f"keep.{new_user()['id'][:8]}@contoso.example"
+    new_user(mail=address, accountEnabled=False)
+    new_user(mail=address.upper(), userType="Guest")
+    local = Requester(display_name="Raised tickets before sync", email=address)
+    db.session.add(local)
+    db.session.commit()
+    real_run(app, db, integration, field_mapping.default_mapping())
+    db.session.refresh(local)
+    assert local.integration_id is None and local.entra_object_id is None and local.status == "active"
+
+
+def test_a_confirmation_waits_while_a_preview_runs_and_previews_are_not_syncs(app, db, synced, login_as, client):
+    """Confirming a held run while another run is queued keeps it waiting (nothing lost); a preview never counts as
+    the last sync on the Conflicts page."""
+    held = start_run(synced, "full", "manual")
+    held.status = "awaiting_confirmation"
+    db.session.commit()
+    dry_run.start_preview(synced, integrations.mapping_of(synced), "exclude")
+    login_as("admin")
+    page = client.get(f"/admin/sync/runs/{held.id}").get_data(as_text=True)
+    answer = client.post(f"/admin/sync/runs/{held.id}/confirm", data={"csrf_token": csrf_from(page)},
+                         follow_redirects=True).get_data(as_text=True)
+    assert "still waits for confirmation" in answer
+    db.session.refresh(held)
+    assert held.status == "awaiting_confirmation"
+    jobs.run_queued_syncs(app)
+    assert latest_run(db).trigger == PREVIEW and latest_run(db).status == "succeeded"
+    shown = conflicts.for_page(synced.id)["last_run"]
+    assert shown is not None and shown.trigger != PREVIEW
