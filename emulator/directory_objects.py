@@ -5,7 +5,7 @@ from flask import g, request
 
 from emulator.common import state
 from emulator.directory import DEFAULT_PROPERTIES, READ_ROLES, USER_PROPERTIES
-from emulator.graph_common import GraphFailure, render_user
+from emulator.graph_common import GraphFailure, render_user, require_eventual
 from emulator.group_store import GROUP_PROPERTIES, Group
 
 # Application permissions that may read groups and their members.
@@ -17,16 +17,6 @@ USER_TYPE, GROUP_TYPE = "#microsoft.graph.user", "#microsoft.graph.group"
 def granted() -> set:
     """The token's application roles and delegated scopes."""
     return set(g.claims.get("roles", [])) | set(g.claims.get("scp", "").split())
-
-
-def require_eventual(what: str = "$count") -> None:
-    """Advanced queries ($count, $search) need ConsistencyLevel: eventual, as Graph answers without it."""
-    if request.headers.get("ConsistencyLevel", "").lower() == "eventual":
-        return
-    if what == "$search":
-        raise GraphFailure(400, "Request_UnsupportedQuery", "Request with $search query parameter only works through "
-                           "MSGraph with a special request header: 'ConsistencyLevel: eventual'")
-    raise GraphFailure(400, "Request_BadRequest", "$count is not currently supported.")
 
 
 def wants_count() -> bool:

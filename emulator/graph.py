@@ -17,6 +17,7 @@ from emulator.graph_common import (
     page_users,
     render_user,
     require,
+    require_eventual,
     select_fields,
 )
 
@@ -94,7 +95,7 @@ def list_users():
     expand = _expand_manager()
     body = {"@odata.context": _context_url(fields)}
     if request.args.get("$count", "").lower() == "true":
-        _require_eventual()
+        require_eventual()
         with tenant.lock:
             body["@odata.count"] = sum(1 for u in tenant.users.values() if not u.soft_deleted and (not accept or accept(u)))
     after = None
@@ -112,16 +113,11 @@ def list_users():
     return json_response(body)
 
 
-def _require_eventual():
-    if request.headers.get("ConsistencyLevel", "").lower() != "eventual":
-        raise GraphFailure(400, "Request_BadRequest", "$count is not currently supported.")
-
-
 @bp.get("/users/$count")
 def count_users():
     """Plain-text count; needs ConsistencyLevel: eventual, like Graph's advanced queries."""
     require(READ_ROLES)
-    _require_eventual()
+    require_eventual()
     accept = _filter()
     with g.tenant.lock:
         total = sum(1 for u in g.tenant.users.values() if not u.soft_deleted and (not accept or accept(u)))

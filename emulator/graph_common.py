@@ -133,3 +133,13 @@ def json_response(body) -> Response:
         response = Response(json.dumps(body, ensure_ascii=True))
     response.headers["Content-Type"] = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
     return response
+
+
+def require_eventual(what: str = "$count") -> None:
+    """Advanced queries ($count, $search) need ConsistencyLevel: eventual, as Graph answers without it."""
+    if request.headers.get("ConsistencyLevel", "").lower() == "eventual":
+        return
+    if what == "$search":
+        raise GraphFailure(400, "Request_UnsupportedQuery", "Request with $search query parameter only works through "
+                           "MSGraph with a special request header: 'ConsistencyLevel: eventual'")
+    raise GraphFailure(400, "Request_BadRequest", "$count is not currently supported.")

@@ -15,11 +15,10 @@ from emulator.directory_objects import (
     paged,
     render_group,
     render_member,
-    require_eventual,
     select_for,
     wants_count,
 )
-from emulator.graph_common import GraphFailure, graph_blueprint, json_response, page_size, require
+from emulator.graph_common import GraphFailure, graph_blueprint, json_response, page_size, require, require_eventual
 from emulator.group_store import GROUP, GROUP_PROPERTIES, USER, USER_AND_GROUP, Group
 
 bp = graph_blueprint("groups", __name__)
