@@ -72,6 +72,17 @@ def assert_accessible(page):
     assert not bad, "accessibility violations:\n" + "\n".join(bad)
 
 
+def admin_signs_in(page, server, admin):
+    """Through the admin sign-in form with the test admin's password, as a person does it; ends on the dashboard."""
+    from tests.conftest import ADMIN_PASSWORD
+
+    page.goto(server + "/admin/login")
+    page.get_by_label("Email address").fill(admin.email)
+    page.get_by_label("Password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(server + "/admin/")
+
+
 def microsoft_sign_in(page, server, username, password="Start-Password-1"):
     """From the portal's sign-in page through the emulator's Microsoft page, as a person does it."""
     page.goto(server + "/login")

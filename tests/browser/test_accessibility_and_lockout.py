@@ -8,8 +8,7 @@ from portal import jobs, signals, tickets
 from portal.directory.runs import start_run
 from portal.models import AuditEvent, Requester, Ticket
 from portal.workflows import admin_service
-from tests.browser.conftest import AXE, assert_accessible, microsoft_sign_in
-from tests.conftest import ADMIN_PASSWORD
+from tests.browser.conftest import AXE, admin_signs_in, assert_accessible, microsoft_sign_in
 
 ADMIN_PAGES = ["/admin/", "/admin/marketplace", "/admin/marketplace/entra/install", "/admin/integrations/{i}",
                "/admin/integrations/{i}/mapping", "/admin/integrations/{i}/sync", "/admin/integrations/{i}/secret",
@@ -19,14 +18,6 @@ ADMIN_PAGES = ["/admin/", "/admin/marketplace", "/admin/marketplace/entra/instal
 REQUESTER_PAGES = ["/home", "/tickets/new", "/tickets/{t}", "/devices", "/profile"]
 
 
-
-
-def _admin_sign_in(page, server, admin):
-    page.goto(server + "/admin/login")
-    page.get_by_label("Email address").fill(admin.email)
-    page.get_by_label("Password").fill(ADMIN_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(server + "/admin/")
 
 
 def test_every_main_page_passes_axe(portal_server, browser, page, app, db, admin, synced, catalogue, new_user):
@@ -41,7 +32,7 @@ def test_every_main_page_passes_axe(portal_server, browser, page, app, db, admin
     jobs.run_actions(app)
     ids = {"i": synced.id, "r": requester.id, "t": ticket.id, "event": db.session.scalar(sa.select(AuditEvent.id)),
            "run": 1}
-    _admin_sign_in(page, portal_server, admin)
+    admin_signs_in(page, portal_server, admin)
     for path in ADMIN_PAGES:
         page.goto(portal_server + path.format(**ids))
         assert page.locator("h1").count() >= 1, path
@@ -90,7 +81,7 @@ def test_lockout_then_admin_unlock(portal_server, browser, page, app, db, admin,
     admin_context.add_init_script(path=str(AXE))
     admin_page = admin_context.new_page()
     try:
-        _admin_sign_in(admin_page, portal_server, admin)
+        admin_signs_in(admin_page, portal_server, admin)
         admin_page.goto(portal_server + "/admin/requesters?status=locked")
         admin_page.get_by_role("link", name=user["displayName"]).click()
         expect(admin_page.locator("#lock-state")).to_contain_text("Locked until")

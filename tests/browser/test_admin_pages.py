@@ -1,20 +1,10 @@
 """Admin pages in Chromium: no console errors (the strict CSP included), no overflow at 390 px, readable rows."""
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_accessible
-from tests.conftest import ADMIN_PASSWORD
+from tests.browser.conftest import admin_signs_in, assert_accessible
 
 ADMIN_PAGES = ["/admin/", "/admin/marketplace", "/admin/tickets", "/admin/approvals", "/admin/workflows",
                "/admin/requesters", "/admin/sessions", "/admin/audit", "/admin/sign-ins", "/admin/settings"]
-
-
-def admin_signs_in(page, server, admin):
-    """Through the admin sign-in form, as a person does it."""
-    page.goto(server + "/admin/login")
-    page.get_by_label("Email address").fill(admin.email)
-    page.get_by_label("Password").fill(ADMIN_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(server + "/admin/")
 
 
 def console_errors(page) -> list[str]:

@@ -5,9 +5,8 @@ from playwright.sync_api import expect
 
 from portal.extensions import db
 from portal.models import Workflow
-from tests.browser.conftest import assert_accessible, microsoft_sign_in
+from tests.browser.conftest import admin_signs_in, assert_accessible, microsoft_sign_in
 from tests.browser.test_ticket_journeys import _sync
-from tests.conftest import ADMIN_PASSWORD
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 860}
@@ -24,14 +23,6 @@ def _focused(page) -> str:
 def _settled(page):
     """Wait for CSS transitions (a focused button fades to its focus colours) before axe measures contrast."""
     page.evaluate("async () => { await Promise.all(document.getAnimations().map(a => a.finished)); }")
-
-
-def _admin_sign_in(page, server, admin):
-    page.goto(server + "/admin/login")
-    page.get_by_label("Email address").fill(admin.email)
-    page.get_by_label("Password").fill(ADMIN_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(server + "/admin/")
 
 
 def _build_workflow(page, server, size, shots, name):
@@ -73,7 +64,7 @@ def _build_workflow(page, server, size, shots, name):
 
 def test_an_admin_builds_a_workflow_step_by_step(portal_server, page, admin, integration, catalogue, shots_dir):
     """On a desktop and on a phone: the saved steps keep the order shown, after the move."""
-    _admin_sign_in(page, portal_server, admin)
+    admin_signs_in(page, portal_server, admin)
     for size, name in ((DESKTOP, "Unlock, desktop"), (PHONE, "Unlock, phone")):
         _build_workflow(page, portal_server, size, shots_dir, name)
         saved = db.session.scalar(sa.select(Workflow).where(Workflow.name == name))
@@ -87,7 +78,7 @@ def test_an_admin_builds_a_workflow_step_by_step(portal_server, page, admin, int
 def test_saving_only_these_services_with_none_ticked_is_explained(portal_server, page, admin, integration, catalogue,
                                                                   shots_dir):
     """The error is listed at the top, linked to the choice it is about, and the page still fits a phone."""
-    _admin_sign_in(page, portal_server, admin)
+    admin_signs_in(page, portal_server, admin)
     page.set_viewport_size(PHONE)
     page.goto(portal_server + "/admin/workflows/new")
     page.get_by_label("Name", exact=True).fill("Nothing ticked")

@@ -11,8 +11,7 @@ from portal import demo_mail, jobs, signals, tickets
 from portal.directory.runs import start_run
 from portal.models import Approval, AuditEvent, Requester, SyncRun
 from portal.workflows import admin_service
-from tests.browser.conftest import AXE, microsoft_sign_in
-from tests.conftest import ADMIN_PASSWORD
+from tests.browser.conftest import AXE, admin_signs_in, microsoft_sign_in
 from tests.integration.test_demo import _mime
 
 PAGES = {
@@ -98,11 +97,7 @@ def sign_in(role: str, page, server: str, site: dict, admin) -> None:
         microsoft_sign_in(page, server, site["user"]["userPrincipalName"])
         page.wait_for_url(server + "/home")
     elif role == "admin":
-        page.goto(server + "/admin/login")
-        page.get_by_label("Email address").fill(admin.email)
-        page.get_by_label("Password").fill(ADMIN_PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(server + "/admin/")
+        admin_signs_in(page, server, admin)
 
 
 def problems_on(page, url: str, theme: str, errors: list[str]) -> list[str]:
