@@ -276,6 +276,9 @@ def object_id(value) -> str | None:
 
 def content_hash(fields: dict, account_enabled: bool, user_type) -> str:
     """Change detection: a hash of exactly what sync would write."""
-    canonical = json.dumps([fields, bool(account_enabled), user_type if isinstance(user_type, str) else None],
-                           sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    canonical = _CANONICAL.encode([fields, bool(account_enabled), user_type if isinstance(user_type, str) else None])
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# One encoder for every hash: json.dumps with options builds a new one per call (about 20% of the hash's cost).
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
