@@ -50,13 +50,16 @@ def plan(ticket: Ticket, flows: list[Workflow]) -> list[Approval]:
         wanted.append((SERVICE_RULE, None, None))
     wanted += [(step.approver, step.id, step.approver_admin_id) for flow in flows for step in flow.steps
                if step.kind == "approval" and step.approver in APPROVERS]
+    resolved = [(rule, step_id, _decider(rule, raiser, target, admin_id)) for rule, step_id, admin_id in wanted]
+    # A manager who alone must approve also satisfies "the manager or any admin": ask that manager once, strictly.
+    strict = {d.requester_id for _, _, d in resolved if d.requester_id and not d.any_admin}
     opened, seen = [], set()
-    for rule, step_id, admin_id in wanted:
-        decider = _decider(rule, raiser, target, admin_id)
+    for rule, step_id, decider in resolved:
         key = (decider.requester_id, decider.admin_id, decider.any_admin)
-        if key not in seen:  # the same people are never asked twice for one ticket
-            seen.add(key)
-            opened.append(_open(ticket, rule, step_id, decider))
+        if key in seen or (decider.any_admin and decider.requester_id in strict):
+            continue  # the same people are never asked twice for one ticket
+        seen.add(key)
+        opened.append(_open(ticket, rule, step_id, decider))
     return opened
 
 

@@ -312,6 +312,17 @@ def test_the_same_people_are_asked_once(app, db, org, synced, catalogue, admin):
         ("target_manager_or_admin", org["boss"]["requester"].id, True), ("any_admin", None, True)]
 
 
+def test_a_manager_step_on_the_leaver_service_asks_the_manager_once(app, db, org, synced, catalogue):
+    """The leaver service lets "the manager or an admin" approve, and the workflow's own step says "the target's
+    manager": the manager is asked once, strictly (their one decision satisfies both), never twice."""
+    disable_workflow(synced, catalogue, approver="target_manager")
+    number = ticket_id(raise_about(as_person(app, org["member"]["requester"]), catalogue, "Leaver: disable account",
+                                   org["peer"]["mail"]))
+    gates = db.session.scalars(sa.select(Approval).where(Approval.ticket_id == number)).all()
+    assert [(g.rule, g.approver_requester_id, g.any_admin) for g in gates] == [
+        ("target_manager", org["boss"]["requester"].id, False)]
+
+
 def test_the_approval_follows_a_manager_change(app, db, org, synced, catalogue, emulator):
     """The leaver moves to another manager before anyone decides: the old manager gets 'not found', the new one
     decides (and is emailed, as the sweep resets the notice)."""

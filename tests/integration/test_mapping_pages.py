@@ -51,7 +51,7 @@ def preview_rows(page):
     table = page[page.index('id="preview-table"'):page.index("</table>")]
     labels = [html.unescape(h) for h in re.findall(r'<th scope="col">(.*?)</th>', table)]
     rows = re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>")[1], re.S)
-    return [dict(zip(labels, (html.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<td>(.*?)</td>", r, re.S))))
+    return [dict(zip(labels, (html.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<td>(.*?)</td>", r, re.S)), strict=True))
             for r in rows]
 
 
