@@ -8,14 +8,13 @@ import pytest
 import sqlalchemy as sa
 
 from portal import integrations, jobs, signals, sync_scope
-from portal.directory import dry_run
+from portal.directory import dry_run, field_mapping
 from portal.directory.runs import confirm_held_run, start_run
 from portal.directory.sync import PREVIEW, build_sync_engine
 from portal.entra.clients import MicrosoftSettings
 from portal.models import Requester, ScopeGroup, SyncRun
 from tests import leakcheck
 from tests.conftest import csrf_from, install_integration
-from tests.integration.test_mapping_pages import mapping_post
 
 USERS = 120
 PAGE = 10  # small pages: a listing of the whole tenant would take USERS / PAGE requests
@@ -199,7 +198,6 @@ def test_dry_run_of_a_scope_change_predicts_who_leaves_and_the_hold(app, db, sco
 def scope_post(client, integration, kind, groups, button="submit"):
     page = client.get(f"/admin/integrations/{integration.id}/mapping").get_data(as_text=True)
     data = {"csrf_token": csrf_from(page), button: "1", "scope": kind, "scope_groups": groups}
-    from portal.directory import field_mapping
     data.update({k: v or "" for k, v in field_mapping.default_mapping().items()})
     return client.post(f"/admin/integrations/{integration.id}/mapping", data=data)
 
