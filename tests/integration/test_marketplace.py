@@ -33,7 +33,7 @@ def test_marketplace_shows_not_installed_then_verified(admin_client, emulator, d
     response = install_form(admin_client, emulator)
     assert response.status_code == 302
     page = admin_client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Verified and installed" in page and page.count("bi-check-circle-fill") == 6
+    assert "Verified and installed" in page and page.count("bi-check-circle-fill") == len(FEATURES)
     assert "Check for Entra admin roles before acting" in page
     market = admin_client.get("/admin/marketplace").get_data(as_text=True)
     assert "Verified" in market and "Contoso staff" in market
