@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import admin_signs_in, assert_accessible
+from tests.browser.test_every_page import AXE_RUN
 from tests.conftest import install_integration
 
 
@@ -21,6 +22,7 @@ def _look(page, shots_dir, name: str) -> None:
     page.mouse.move(0, 0)
     page.wait_for_timeout(300)
     assert_accessible(page)
+    assert page.evaluate(AXE_RUN) == []  # as tests/browser/test_every_page.py asks: no violation of any impact
     page.screenshot(path=str(shots_dir / f"{name}.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
@@ -41,6 +43,10 @@ def test_pick_a_group_preview_save_and_see_its_people(portal_server, page, admin
     page.goto(f"{portal_server}/admin/integrations/{integration.id}/mapping")
 
     expect(page.get_by_label("Everyone in the tenant")).to_be_checked()
+    page.get_by_label("Members of these groups").check()
+    page.get_by_role("button", name="Save mapping and sync").click()  # no group chosen yet: refused, in words
+    expect(page.locator("#scope-error")).to_contain_text("Choose at least one group")
+    _look(page, shots_dir, "mapping-group-scope-refused")
     page.get_by_label("Find groups by the start of a word in their name").fill(token)
     match = page.locator("#group-matches .scope-group", has_text=f"{token} pilot group")
     expect(match).to_contain_text("2 people, nested included")

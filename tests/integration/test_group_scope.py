@@ -221,6 +221,15 @@ def test_mapping_form_refuses_bad_scopes(app, db, scoped, login_as, client, grou
     assert scoped.sync_scope == "tenant" and scoped.mapping_version == 0
 
 
+def test_mapping_form_refuses_an_unknown_scope_kind(app, db, scoped, login_as, client):
+    """A scope that is neither of the two choices is refused with the choices named, not a 500."""
+    login_as("admin")
+    response = scope_post(client, scoped, "<b>everyone-and-more</b>", [])
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Choose who is synced" in body and "<b>everyone-and-more</b>" not in body
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SyncRun)) == 0
+
+
 def test_group_scope_is_refused_without_a_group_permission(app, db, tenant, login_as, client):
     """An app with only User.Read.All: saving a group scope and searching groups both say which permission to grant."""
     read_only = install_integration(app, tenant, app_name="Frontdesk (read only)")
