@@ -29,17 +29,22 @@ WRITE_ROLES = {"User.ReadWrite.All", "Directory.ReadWrite.All"}
 REVOKE_ROLES = {"User.RevokeSessions.All", "User.ReadWrite.All", "Directory.ReadWrite.All"}
 FILTER_CLAUSE = re.compile(r"^\s*(id|userPrincipalName|accountEnabled|mail|userType)\s+eq\s+('(?:[^']|'')*'|true|false)\s*$",
                            re.IGNORECASE)
+ID_IN = re.compile(r"^\s*id\s+in\s+\(\s*('[^']*'(?:\s*,\s*'[^']*')*)\s*\)\s*$", re.IGNORECASE)
 
 
 # -- query options -----------------------------------------------------------------------------
 
 def _filter():
-    """Support `prop eq value` clauses joined by `and` on id, UPN, mail, userType and accountEnabled."""
+    """Support `prop eq value` clauses joined by `and` on id, UPN, mail, userType and accountEnabled, and
+    `id in ('a', 'b')`."""
     raw = request.args.get("$filter")
     if not raw:
         return None
     clauses = []
     for part in re.split(r"\s+and\s+", raw, flags=re.IGNORECASE):
+        if listed := ID_IN.match(part):
+            clauses.append(("id in", {v[1:-1] for v in re.findall(r"'[^']*'", listed.group(1))}))
+            continue
         match = FILTER_CLAUSE.match(part)
         if not match:
             raise GraphFailure(400, "Request_UnsupportedQuery", f"Unsupported or invalid query filter clause "
@@ -51,6 +56,10 @@ def _filter():
 
     def accept(user: User) -> bool:
         for name, value in clauses:
+            if name == "id in":
+                if user.props.get("id") not in value:
+                    return False
+                continue
             key = {"id": "id", "userprincipalname": "userPrincipalName", "accountenabled": "accountEnabled",
                    "mail": "mail", "usertype": "userType"}[name.lower()]
             actual = user.props.get(key)

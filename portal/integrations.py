@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 
-from portal import signals
+from portal import signals, sync_scope
 from portal.crypto import SecretBox, secret_hint
 from portal.database import db, get_or_404
 from portal.directory import field_mapping
@@ -219,9 +219,9 @@ def all_integrations() -> list[Integration]:
 
 
 def save_mapping(integration: Integration, requested: dict, *, actor: signals.Principal,
-                 guest_policy: str | None = None) -> dict:
-    """Validate and store the mapping (and the guest policy); a change forces the next sync to be full. Returns the
-    changes."""
+                 guest_policy: str | None = None, scope: dict | None = None) -> dict:
+    """Validate and store the mapping (and the guest policy, and a scope `sync_scope.clean_scope` checked); a change
+    forces the next sync to be full. Returns the changes."""
     clean = field_mapping.validate(requested)
     if guest_policy is not None and guest_policy not in GUEST_POLICIES:
         raise ValidationError("Choose how guests are synced.", detail={"errors": {"guest_policy": "Choose one."}})
@@ -239,6 +239,8 @@ def save_mapping(integration: Integration, requested: dict, *, actor: signals.Pr
     if guest_policy is not None and guest_policy != integration.guest_policy:
         changes["guest_policy"] = [integration.guest_policy, guest_policy]
         integration.guest_policy = guest_policy
+    if scope is not None:
+        sync_scope.apply_scope(integration, scope, changes)
     if changes:
         integration.delta_link = None
         signals.mapping_changed.send("integrations", actor=actor, target=_installation_target(integration), detail=changes)

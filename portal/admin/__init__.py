@@ -11,6 +11,7 @@ from portal.admin import (  # noqa: E402,F401  (routes register on import)
     audit_log,
     catalogue,
     dashboard,
+    group_picker,
     lifecycle,
     login,
     mail_template,

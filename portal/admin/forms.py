@@ -6,6 +6,7 @@ from wtforms import (
     EmailField,
     IntegerField,
     PasswordField,
+    RadioField,
     SelectField,
     StringField,
     SubmitField,
@@ -154,6 +155,7 @@ def mapping_form(attributes, initial: dict):
     """A form with one select per portal field, choices from the Graph attribute catalogue."""
     from portal.directory.field_mapping import PORTAL_FIELDS
     from portal.directory.sync_plan import GUEST_POLICIES
+    from portal.sync_scope import SCOPES
 
     class MappingForm(FlaskForm):
         submit = SubmitField("Save mapping and sync")
@@ -161,6 +163,8 @@ def mapping_form(attributes, initial: dict):
         dry_run = SubmitField("Preview changes")
         guest_policy = SelectField("Guests (userType Guest)", choices=list(GUEST_POLICIES.items()),
                                    default=initial.get("guest_policy") or "include")
+        scope = RadioField("Who is synced", choices=list(SCOPES.items()), default=initial.get("scope") or "tenant",
+                           validate_choice=False)  # sync_scope.clean_scope says what is wrong, in words
 
     for field in PORTAL_FIELDS:
         choices = [("", "Not mapped")] + [(a, a) for a in attributes if (a == "manager") == (field.name == "manager")]

@@ -1,8 +1,8 @@
-"""Field mapping on three tabs with a live preview of real users and a dry run of the whole tenant; saving starts a
-full sync."""
+"""Field mapping on three tabs with a live preview of real users, who is synced (the tenant or chosen groups), and a
+dry run of it all; saving starts a full sync."""
 from flask import flash, redirect, render_template, request, url_for
 
-from portal import integrations
+from portal import integrations, sync_scope
 from portal.admin import bp
 from portal.admin.forms import ActionForm, mapping_form
 from portal.admin.sync import NO_SUCH_RUN
@@ -21,32 +21,46 @@ def mapping(integration_id):
     """Show the tabs; Preview renders mapped values of 5 users; Preview changes starts a dry run of the whole tenant;
     Save stores the mapping and syncs."""
     item = integrations.integration_or_404(integration_id)
-    form = mapping_form(field_mapping.GRAPH_ATTRIBUTES, dict(integrations.mapping_of(item), guest_policy=item.guest_policy))
-    preview, preview_error = None, None
+    scope = sync_scope.current_scope(item)
+    form = mapping_form(field_mapping.GRAPH_ATTRIBUTES, dict(integrations.mapping_of(item), guest_policy=item.guest_policy,
+                                                             scope=item.sync_scope))
+    preview, preview_error, scope_error = None, None, None
     if form.validate_on_submit():
         chosen = {f.name: getattr(form, f.name).data or None for f in field_mapping.PORTAL_FIELDS}
+        picked = request.form.getlist("scope_groups")
         try:
             if form.preview.data:
                 preview = integrations.preview(item, chosen, ms_settings())
-            elif form.dry_run.data:
-                return _dry_run(item, chosen, form.guest_policy.data)
             else:
-                return _save(item, chosen, form.guest_policy.data)
+                scope = _chosen_scope(scope, picked)
+                clean = sync_scope.clean_scope(item, form.scope.data, picked, ms_settings())
+                if form.dry_run.data:
+                    return _dry_run(item, chosen, form.guest_policy.data, clean)
+                return _save(item, chosen, form.guest_policy.data, clean)
         except field_mapping.MappingInvalid as exc:
             for name, message in exc.errors.items():
                 getattr(form, name).errors = [message]
         except (GraphError, EntraError) as exc:
             preview_error = exc.message
-        except (Conflict, ValidationError) as exc:
+        except ValidationError as exc:
+            scope_error = exc.message
+        except Conflict as exc:
             flash(exc.message, "warning")
     template = "admin/_mapping_preview.html" if request.headers.get("HX-Request") else "admin/mapping.html"
-    status = 422 if form.errors else 200
+    status = 422 if form.errors or scope_error else 200
     return render_template(template, integration=item, form=form, fields=field_mapping.PORTAL_FIELDS, tabs=field_mapping.TABS,
-                           preview=preview, preview_error=preview_error), status
+                           preview=preview, preview_error=preview_error, scope=scope, scope_error=scope_error), status
 
 
-def _dry_run(item, chosen, guest_policy):
-    run = dry_run.start_preview(item, chosen, guest_policy)
+def _chosen_scope(stored: dict, picked: list) -> dict:
+    """What the page shows again after a refused submit: the groups picked (only well-formed ids), named if known."""
+    names = {g["id"]: g["name"] for g in stored["groups"]}
+    ids = dict.fromkeys(v.strip().lower() for v in picked if sync_scope.GROUP_ID.match(v.strip().lower()))
+    return dict(stored, groups=[{"id": i, "name": names.get(i, i), "missing": False} for i in ids])
+
+
+def _dry_run(item, chosen, guest_policy, scope):
+    run = dry_run.start_preview(item, chosen, guest_policy, scope)
     kick_sync()
     flash("Previewing the changes: Frontdesk reads every user and writes nothing.", "info")
     return redirect(url_for("admin.sync_run", run_id=run.id))
@@ -60,15 +74,15 @@ def save_previewed_mapping(run_id):
     try:
         if not form.validate_on_submit():
             raise Conflict("The form expired. Press Save again.")
-        chosen, guest_policy = dry_run.proposal_of(run)
+        chosen, guest_policy, scope = dry_run.proposal_of(run)
     except Conflict as exc:
         flash(exc.message, "warning")
         return redirect(url_for("admin.sync_run", run_id=run.id))
-    return _save(item, chosen, guest_policy)
+    return _save(item, chosen, guest_policy, scope)
 
 
-def _save(item, chosen, guest_policy):
-    changes = integrations.save_mapping(item, chosen, actor=actor(), guest_policy=guest_policy)
+def _save(item, chosen, guest_policy, scope):
+    changes = integrations.save_mapping(item, chosen, actor=actor(), guest_policy=guest_policy, scope=scope)
     try:
         run = start_run(item, "full", "mapping")
     except Conflict as exc:

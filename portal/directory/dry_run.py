@@ -16,24 +16,27 @@ from portal.models import Integration, SyncRun
 EXAMPLES = 20  # per kind of change
 
 
-def start_preview(integration: Integration, requested: dict, guest_policy: str) -> SyncRun:
-    """Queue a dry run of `requested` (validated like a save); refused while another run is queued or running."""
+def start_preview(integration: Integration, requested: dict, guest_policy: str, scope: dict | None = None) -> SyncRun:
+    """Queue a dry run of `requested` (validated like a save) and of a scope already checked with Microsoft
+    (`sync_scope.clean_scope`); refused while another run is queued or running."""
     clean = field_mapping.validate(requested)
     if guest_policy not in GUEST_POLICIES:
         raise ValidationError("Choose how guests are synced.", detail={"errors": {"guest_policy": "Choose one."}})
     return runs.start_run(integration, "full", PREVIEW, proposed={"mapping": clean, "guest_policy": guest_policy,
-                                                                  "mapping_version": integration.mapping_version})
+                                                                  "mapping_version": integration.mapping_version,
+                                                                  "scope": scope})
 
 
-def proposal_of(run: SyncRun) -> tuple[dict, str]:
-    """The mapping and guest policy a finished preview planned with, to save them as they were previewed."""
+def proposal_of(run: SyncRun) -> tuple[dict, str, dict | None]:
+    """The mapping, guest policy and scope (None: as it is) a finished preview planned with, to save them as they
+    were previewed."""
     if run.trigger != PREVIEW or run.status != "succeeded" or not run.proposed:
         raise Conflict("Only a preview that finished can be saved. Preview the mapping again.")
     integration = db.session.get(Integration, run.integration_id)
     if run.proposed.get("mapping_version", integration.mapping_version) != integration.mapping_version:
         raise Conflict("The mapping was saved since this preview (this one, or another): preview it again, so what "
                        "you save is what you saw.")
-    return dict(run.proposed["mapping"]), run.proposed["guest_policy"]
+    return dict(run.proposed["mapping"]), run.proposed["guest_policy"], run.proposed.get("scope")
 
 
 def overtaken(run: SyncRun) -> bool:

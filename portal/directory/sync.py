@@ -51,9 +51,9 @@ class SyncHeld(Exception):
 def build_sync_engine(integration: Integration, run: SyncRun, settings: SyncSettings, *, on_page=None) -> "SyncEngine":
     """The one way to build an engine: a Graph client for the integration; `on_page(run)` after each page commits;
     a preview run (a dry run) gets the engine that plans without writing."""
-    from portal.directory.dry_run import PreviewEngine  # it extends this module's engine
+    from portal.directory.group_scope import engine_class  # its engines extend this module's
 
-    engine = PreviewEngine if run.trigger == PREVIEW else SyncEngine
+    engine = engine_class(integration, run)
     return engine(integration, run, clients.graph_for(integration, settings.microsoft), settings, on_page=on_page)
 
 
@@ -123,10 +123,9 @@ class SyncEngine:
         run, manager = self.run, bool(self.mapping.get("manager"))
         run.mode = "full"
         next_delta = self._next_delta_link(manager)
-        run.expected_total = self.graph.count_users()
         active_before = requester_store.active_count(self.integration.id)
         known, seen = requester_store.known_requesters(self.integration.id), set()
-        for page in prefetched(self.graph.users(self.select, expand_manager=manager, top=self.settings.page_size)):
+        for page in prefetched(self._listing(manager)):
             items = page_items(page)
             seen |= self._apply_page(items, known, partial=False, seen_before=seen)
             self._progress(page_items=len(items))
@@ -136,6 +135,11 @@ class SyncEngine:
         self._final_pass(active_before)
         if next_delta:
             self.integration.delta_link = next_delta
+
+    def _listing(self, manager: bool):
+        """The pages a full sync reads, and their expected total: the whole tenant (group_scope lists its groups)."""
+        self.run.expected_total = self.graph.count_users()
+        return self.graph.users(self.select, expand_manager=manager, top=self.settings.page_size)
 
     def _next_delta_link(self, manager: bool) -> str | None:
         """Where the next delta starts: asked for before the listing, so nothing changed during it is missed."""
@@ -147,7 +151,7 @@ class SyncEngine:
         run.mode = "delta"
         active_before = requester_store.active_count(self.integration.id)
         try:
-            for page in prefetched(self.graph.delta(self.integration.delta_link, page_size=self.settings.page_size)):
+            for page in prefetched(self._delta_pages()):
                 items = page_items(page)
                 known = requester_store.known_with_values(self.integration.id, usable_ids(items))
                 self._apply_page(items, known, partial=True)
@@ -163,6 +167,10 @@ class SyncEngine:
         self._final_pass(active_before)
         if next_link:
             self.integration.delta_link = next_link
+
+    def _delta_pages(self):
+        """The users/delta pages since the stored link (group_scope first follows membership, then filters)."""
+        return self.graph.delta(self.integration.delta_link, page_size=self.settings.page_size)
 
     # -- applying users ----------------------------------------------------------------------
     def _apply_page(self, items: list, known, *, partial: bool, seen_before: set = frozenset()) -> set[str]:
@@ -197,13 +205,8 @@ class SyncEngine:
         self.run.conflicts += conflicts.record_clashes(self.integration.id, self.run.id, adoption, _now())
 
     def _count(self, changes: PageChanges) -> None:
-        run = self.run
-        run.created += changes.created
-        run.updated += changes.updated
-        run.unchanged += changes.unchanged
-        run.reactivated += changes.reactivated
-        run.excluded += changes.excluded
-        run.already_removed += changes.already_removed
+        for name in ("created", "updated", "unchanged", "reactivated", "excluded", "already_removed"):
+            setattr(self.run, name, getattr(self.run, name) + getattr(changes, name))
         for error in changes.errors:
             self._record_user_error(error.user, error.message, skipped=error.skipped)
 

@@ -32,6 +32,8 @@ FEATURES = (
     Feature("read_roles", "Check for Entra admin roles before acting",
             tuple(frozenset({p}) for p in ("Directory.Read.All", "Directory.ReadWrite.All", "RoleManagement.Read.Directory",
                                            "RoleManagement.ReadWrite.Directory", "GroupMember.Read.All", "Group.Read.All"))),
+    Feature("group_sync", "Group-scoped directory sync (sync only members of chosen groups)",
+            tuple(frozenset({p}) for p in ("GroupMember.Read.All", "Group.Read.All", "Directory.Read.All"))),
     Feature("sign_in_logs", "Sign-in history and lockout from wrong passwords typed at Microsoft (also needs Entra ID "
             "P1 or P2; without it, only sign-ins that reach Frontdesk are counted)",
             (frozenset({"AuditLog.Read.All"}),)),

@@ -7,10 +7,11 @@ from portal.models.requester import Requester
 from portal.models.settings import Lease, Setting
 from portal.models.sign_in import SignInEvent
 from portal.models.sync import SyncChange, SyncConflict, SyncRun
+from portal.models.sync_scope import ScopeGroup, ScopeMember
 from portal.models.ticket import ServiceCategory, Ticket, TicketEvent
 from portal.models.workflow import ActionRun, Approval, Workflow, WorkflowStep
 
 __all__ = [
     "ActionRun", "Admin", "Approval", "AuditEvent", "DeviceSession", "FieldMapping", "Integration", "Lease",
-    "Requester", "ServiceCategory", "Setting", "SignInEvent", "SyncChange", "SyncConflict", "SyncRun", "Ticket", "TicketEvent", "Workflow", "WorkflowStep",
+    "Requester", "ScopeGroup", "ScopeMember", "ServiceCategory", "Setting", "SignInEvent", "SyncChange", "SyncConflict", "SyncRun", "Ticket", "TicketEvent", "Workflow", "WorkflowStep",
 ]

@@ -31,6 +31,10 @@ class Integration(db.Model):
     delta_link: Mapped[str | None] = mapped_column(sa.Text)
     mapping_version: Mapped[int] = mapped_column(default=0)
     guest_policy: Mapped[str] = mapped_column(sa.String(20), default="include", server_default="include")
+    # Who is synced: "tenant" (everyone) or "groups" (members of ScopeGroup rows, nested members included); in group
+    # scope, groups/delta's own link follows membership changes.
+    sync_scope: Mapped[str] = mapped_column(sa.String(10), default="tenant", server_default="tenant")
+    groups_delta_link: Mapped[str | None] = mapped_column(sa.Text)
     last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Sign-in log import: the newest createdDateTime imported, and whether the import can run (ok, no_permission,
     # no_licence, failing) with Microsoft's words when it cannot.

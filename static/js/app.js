@@ -36,6 +36,25 @@
     var some = document.getElementById("scope-some");
     if (some && box.name === "categories" && box.checked) { some.checked = true; }
   });
+  // Mapping page: a group ticked in the search results joins the chosen groups (and chooses group scope), so a
+  // later search does not lose it; Enter in the search box searches instead of submitting the mapping.
+  document.addEventListener("change", function (event) {
+    var box = event.target, chosen = document.getElementById("chosen-groups");
+    if (!chosen || !box.hasAttribute("data-scope-pick") || !box.checked) { return; }
+    var item = box.closest(".scope-group"), empty = document.getElementById("no-groups");
+    if (empty) { empty.remove(); }
+    box.removeAttribute("data-scope-pick");
+    item.className = "scope-group";
+    chosen.appendChild(item);
+    var groups = document.querySelector('input[name="scope"][value="groups"]');
+    if (groups) { groups.checked = true; }
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && event.target.id === "group-search") {
+      event.preventDefault();
+      if (window.htmx) { window.htmx.trigger(event.target, "search"); }
+    }
+  });
   // htmx posts carry the CSRF token of the page (forms also send it as a field).
   document.addEventListener("htmx:configRequest", function (event) {
     var token = document.querySelector('input[name="csrf_token"]');

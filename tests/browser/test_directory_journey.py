@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
+from portal.entra.permissions import FEATURES
 from tests.browser.conftest import assert_accessible
 from tests.conftest import ADMIN_PASSWORD, point_at
 
@@ -66,7 +67,7 @@ def test_install_verify_map_and_sync(portal_server, page, admin, app, emulator, 
     page.get_by_role("button", name="Verify and install").click()  # the secret is not typed again
 
     expect(page.get_by_text("Verified and installed")).to_be_visible()
-    expect(page.locator("#checklist .bi-check-circle-fill")).to_have_count(6)
+    expect(page.locator("#checklist .bi-check-circle-fill")).to_have_count(len(FEATURES))
     next_step = page.get_by_role("link", name="Next: map fields")
     expect(next_step).to_have_class(re.compile(r"\bbtn-primary\b"))
     assert_accessible(page)

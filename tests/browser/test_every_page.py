@@ -29,7 +29,7 @@ PAGES = {
 # GET routes that are not pages a person reads: files, fragments htmx swaps in, redirects and probes.
 NOT_PAGES = {"static", "requester.healthz", "auth.callback", "admin.audit_export", "admin.sign_ins_export",
              "admin.sync_run_changes", "admin.sync_run_progress", "admin.ticket_live",
-             "requester.ticket_progress_fragment"}
+             "requester.ticket_progress_fragment", "admin.group_picker"}
 VIEWS = [("desktop", {"width": 1280, "height": 800}, "light"), ("desktop", {"width": 1280, "height": 800}, "dark"),
          ("390px", {"width": 390, "height": 844}, "light"), ("390px", {"width": 390, "height": 844}, "dark")]
 # Full-page screenshots of a few pages in every view, to look at (never into docs/img: `make screenshots` sets that).

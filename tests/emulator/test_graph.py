@@ -97,6 +97,16 @@ def test_filter_by_upn_and_account_enabled(graph, emulator):
     assert unsupported.status_code == 400
 
 
+def test_filter_id_in_a_list(graph, emulator):
+    """`id in ('a', 'b')` returns exactly those users (with $expand=manager, as group-scoped sync reads managers)."""
+    first, second = _new_user(emulator), _new_user(emulator)
+    listed = f"id in ('{first['id']}', '{second['id']}', '{uuid.uuid4()}')"
+    found = graph.get(graph.base + "/users", params={"$filter": listed, "$select": "id",
+                                                     "$expand": "manager($select=id)"}).json()["value"]
+    assert sorted(u["id"] for u in found) == sorted([first["id"], second["id"]])
+    assert graph.get(graph.base + "/users", params={"$filter": "id in ()"}).status_code == 400
+
+
 def test_count_needs_consistency_level(graph):
     """$count requires ConsistencyLevel: eventual, like Graph's advanced queries."""
     assert graph.get(graph.base + "/users", params={"$count": "true"}).status_code == 400

@@ -96,3 +96,19 @@ def test_filter_by_ids_tracks_only_those_groups(graph, emulator):
     assert [v["id"] for v in _round(graph, link)[0]] == [tracked["id"]]
     bad = graph.get(graph.base + "/groups/delta", params={"$filter": "startswith(displayName,'G')"})
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "Request_UnsupportedQuery"
+
+
+def test_select_members_alone_tracks_membership_only(graph, emulator):
+    """`$select=members` (as Microsoft documents for membership changes): items carry only id and members@delta; a
+    rename alone is not a change, a membership change is, and the selection stays in the links."""
+    first, second = _new_user(emulator), _new_user(emulator)
+    group = _group(emulator, [first["id"]])
+    values, _, _ = _round(graph, graph.base + f"/groups/delta?$select=members&$filter=id eq '{group['id']}'")
+    assert values == [{"id": group["id"], "members@delta": [{"@odata.type": USER, "id": first["id"]}]}]
+    link = graph.get(graph.base + "/groups/delta", params={"$select": "members", "$deltatoken": "latest"}).json()[
+        "@odata.deltaLink"]
+    emulator.update_group(group["id"], displayName="Renamed, not selected")
+    assert _round(graph, link)[0] == []
+    emulator.add_member(group["id"], second["id"])
+    emulator.update_group(group["id"], description="still not selected")
+    assert _round(graph, link)[0] == [{"id": group["id"], "members@delta": [{"@odata.type": USER, "id": second["id"]}]}]

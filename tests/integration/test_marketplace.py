@@ -4,6 +4,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
+from portal.entra.permissions import FEATURES
 from portal.models import AuditEvent, Integration
 from tests.conftest import csrf_from, point_at
 
@@ -32,7 +33,7 @@ def test_marketplace_shows_not_installed_then_verified(admin_client, emulator, d
     response = install_form(admin_client, emulator)
     assert response.status_code == 302
     page = admin_client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Verified and installed" in page and page.count("bi-check-circle-fill") == 6
+    assert "Verified and installed" in page and page.count("bi-check-circle-fill") == len(FEATURES)
     assert "Check for Entra admin roles before acting" in page
     market = admin_client.get("/admin/marketplace").get_data(as_text=True)
     assert "Verified" in market and "Contoso staff" in market
@@ -94,17 +95,19 @@ def test_no_admin_consent_installs_as_failing_with_checklist(admin_client, emula
     """Valid credentials without consent: saved as failing, every feature blocked with how to grant it."""
     response = install_form(admin_client, emulator, app_name="Frontdesk (no admin consent)")
     page = admin_client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "admin consent is missing" in page and page.count("bi-x-circle-fill") == 6
+    assert "admin consent is missing" in page and page.count("bi-x-circle-fill") == len(FEATURES)
     assert "Grant admin consent" in page
     assert db.session.scalar(sa.select(Integration.status)) == "failing"
 
 
 def test_read_only_app_checklist(admin_client, emulator, db):
-    """User.Read.All only: sync enabled; the workflow features, the role check and sign-in logs blocked, each named."""
+    """User.Read.All only: sync enabled; the workflow features, the role check, group-scoped sync and sign-in logs
+    blocked, each named."""
     response = install_form(admin_client, emulator, app_name="Frontdesk (read only)")
     page = admin_client.get(response.headers["Location"]).get_data(as_text=True)
-    assert page.count("bi-check-circle-fill") == 1 and page.count("bi-x-circle-fill") == 5
+    assert page.count("bi-check-circle-fill") == 1 and page.count("bi-x-circle-fill") == len(FEATURES) - 1
     assert "Force Password Reset on Next Login is blocked" in page
+    assert "Group-scoped directory sync (sync only members of chosen groups) is blocked" in page
 
 
 def test_network_and_tls_errors(admin_client, app, emulator, db, tmp_path):
