@@ -25,28 +25,59 @@ ROLE_PROPERTIES = ("id", "deletedDateTime", "description", "displayName", "roleT
 
 
 @bp.get("/users/<key>/memberOf")
-def member_of(key):
-    """The user's direct memberships: directory roles, then groups."""
-    return _memberships(key, "memberOf")
+@bp.get("/users/<key>/memberOf/microsoft.graph.group", defaults={"only_groups": True})
+def member_of(key, only_groups=False):
+    """The user's direct memberships: directory roles, then groups (only groups with the type cast)."""
+    return _memberships(key, "memberOf", only_groups)
 
 
 @bp.get("/users/<key>/transitiveMemberOf")
-def transitive_member_of(key):
+@bp.get("/users/<key>/transitiveMemberOf/microsoft.graph.group", defaults={"only_groups": True})
+def transitive_member_of(key, only_groups=False):
     """Directory roles, then every group the user is in directly or through nested groups."""
-    return _memberships(key, "transitiveMemberOf")
+    return _memberships(key, "transitiveMemberOf", only_groups)
 
 
-def _memberships(key: str, relation: str):
+@bp.get("/groups/<key>/memberOf")
+@bp.get("/groups/<key>/memberOf/microsoft.graph.group", defaults={"only_groups": True})
+def group_member_of(key, only_groups=False):
+    """The groups a group is directly nested in."""
+    return _group_memberships(key, "memberOf")
+
+
+@bp.get("/groups/<key>/transitiveMemberOf")
+@bp.get("/groups/<key>/transitiveMemberOf/microsoft.graph.group", defaults={"only_groups": True})
+def group_transitive_member_of(key, only_groups=False):
+    """Every group a group is nested in, at any depth."""
+    return _group_memberships(key, "transitiveMemberOf")
+
+
+def _memberships(key: str, relation: str, only_groups: bool = False):
     require(MEMBER_OF_ROLES)
     user = find_user_or_404(key)
     fields = _select()
     store = g.tenant.groups
     group_ids = store.member_of(user.id) if relation == "memberOf" else store.transitive_member_of(user.id)
-    items = [("role", name) for name in user.directory_roles] + [("group", gid) for gid in group_ids]
-    context = "directoryObjects" + (f"({','.join(fields)})" if fields else "")
+    roles = [] if only_groups else [("role", name) for name in user.directory_roles]
+    cast = "/microsoft.graph.group" if only_groups else ""
+    return _listing(roles + [("group", gid) for gid in group_ids], fields, f"users/{quote(key, safe='@')}/{relation}{cast}",
+                    "groups" if only_groups else "directoryObjects")
+
+
+def _group_memberships(key: str, relation: str):
+    require(MEMBER_OF_ROLES)
+    store = g.tenant.groups
+    if store.get(key) is None:
+        raise GraphFailure(404, "Request_ResourceNotFound", f"Resource '{key}' does not exist or one of its queried "
+                                                             "reference-property objects are not present.")
+    group_ids = store.member_of(key) if relation == "memberOf" else store.transitive_member_of(key)
+    return _listing([("group", gid) for gid in group_ids], _select(), f"groups/{quote(key)}/{relation}", "directoryObjects")
+
+
+def _listing(items: list, fields, path: str, entity: str):
+    context = entity + (f"({','.join(fields)})" if fields else "")
     rights = granted()
-    return json_response(paged(items, page_size(), f"users/{quote(key, safe='@')}/{relation}", context,
-                               lambda item: _render(item, fields, rights)))
+    return json_response(paged(items, page_size(), path, context, lambda item: _render(item, fields, rights)))
 
 
 def _render(item, fields, rights: set) -> dict:

@@ -21,7 +21,13 @@ log = logging.getLogger("portal.audit")
 GENESIS = "0" * 64
 
 ACTIONS = {
-    "admin.sign_in": "An admin signed in with email and password.",
+    "admin.sign_in": "An admin signed in: with Microsoft (detail: method microsoft, and why they are an admin) or "
+                     "with a local break-glass account's email and password (detail: break_glass).",
+    "admin.role_granted": "Entra made someone a portal admin, or changed why (first Microsoft sign-in, another group).",
+    "admin.role_revoked": "A Microsoft admin lost the role in Entra (seen at sign-in or after a sync): disabled, and "
+                          "every session ended.",
+    "role_rule.added": "An admin mapped an Entra group to the admin role on the Roles page.",
+    "role_rule.removed": "An admin unmapped an Entra group from the admin role; its members' roles were checked again.",
     "admin.sign_in_failed": "An admin sign-in was refused (wrong password, unknown email, disabled or locked).",
     "admin.locked_out": "Too many failed admin sign-ins locked the account for a while.",
     "admin.sign_out": "An admin signed out.",

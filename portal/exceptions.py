@@ -264,6 +264,17 @@ FAILURES = {
     "unavailable": Failure("Microsoft cannot be reached right now",
                            "Frontdesk could not talk to Microsoft to finish your sign-in. Nothing is wrong with your account.",
                            "Wait a minute and try again.", 503),
+    "not_an_admin": Failure("You are not a Frontdesk admin",
+                            "Microsoft signed you in, but Entra gives your account no admin role for Frontdesk: "
+                            "neither the Frontdesk.Admin app role nor membership of a group mapped on the Roles page.",
+                            "Ask your IT team to assign you the role in Entra. Requesters sign in on the main "
+                            "sign-in page.", 403, False),
+    "admin_email_taken": Failure("A local admin account already uses this address",
+                                 "Frontdesk will not link a Microsoft account to a local admin account by email.",
+                                 "Sign in with the local account, or ask another admin to rename it first.", 409, False),
+    "not_same_admin": Failure("That was a different account",
+                              "To confirm a security change you must sign in again as the admin who is signed in here.",
+                              "Go back and confirm with your own Microsoft account.", 403, False),
     "integration_unavailable": Failure("Microsoft sign-in is not available",
                                        "This sign-in option is not set up or not verified.",
                                        "Use another sign-in option, or contact your IT team.", 404, False),

@@ -9,10 +9,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from portal import integrations, policy, signals
+from portal import admin_roles, integrations, policy, signals
 from portal.database import db
 from portal.directory.runs import fail_interrupted_runs, start_run
-from portal.directory.sync import SyncSettings, build_sync_engine
+from portal.directory.sync import PREVIEW, SyncSettings, build_sync_engine
 from portal.entra import clients
 from portal.exceptions import Conflict
 from portal.models import AuditEvent, Integration, SyncRun
@@ -33,6 +33,8 @@ def run_queued_syncs(app) -> int:
             try:
                 build_sync_engine(integration, run, sync_settings(app.config)).execute()
                 ran += 1
+                if run.trigger != PREVIEW and run.status == "succeeded":
+                    recheck_admin_roles(app, integration)
             except Conflict as exc:
                 log.info("sync run %s waits: %s", run_id, exc.message)
             except Exception:  # recorded on the run by the engine; the next queued run still goes
@@ -40,6 +42,18 @@ def run_queued_syncs(app) -> int:
                 db.session.rollback()
         db.session.remove()
     return ran
+
+
+def recheck_admin_roles(app, integration: Integration) -> None:
+    """After a sync, Microsoft admins who lost their role in Entra are signed out; a failure waits for the next sync."""
+    try:
+        lost = admin_roles.recheck_admins(integration, clients.MicrosoftSettings.from_config(app.config))
+    except Exception:  # Graph down, say: the role is checked again at the next sync and at every sign-in
+        log.exception("admin role check after the sync of integration %s failed", integration.id)
+        db.session.rollback()
+        return
+    if lost:
+        log.info("%s Microsoft admins of integration %s lost the role", lost, integration.id)
 
 
 def kick(app) -> threading.Thread:

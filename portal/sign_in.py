@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask import g, request, session
 from flask_login import current_user, login_user, logout_user
 
-from portal import accounts, policy, signals
+from portal import accounts, admin_roles, policy, signals
 from portal.auth import sso
 from portal.database import db
 from portal.devices import registry
@@ -71,7 +71,9 @@ def sign_in_admin(email: str, password: str, device: str | None, secret_key: str
     """Password sign-in for a local admin (lockout counted in accounts), then the shared sign-in; returns the admin,
     devices ended by the limit, and a fresh known-device token for this browser."""
     admin = accounts.authenticate_admin(email, password, lockout_policy(), device=device, secret_key=secret_key)
-    return admin, sign_in(admin), accounts.known_device_token(admin, secret_key)
+    ended = sign_in(admin, detail={"method": "password", "break_glass": True})
+    session["break_glass"] = True
+    return admin, ended, accounts.known_device_token(admin, secret_key)
 
 
 def confirm_admin_password(password: str, device: str | None, secret_key: str) -> None:
@@ -79,12 +81,18 @@ def confirm_admin_password(password: str, device: str | None, secret_key: str) -
     one makes this sign-in fresh for another FRESH_SIGN_IN (audited, committed)."""
     admin = current_user._get_current_object()
     accounts.authenticate_admin(admin.email, password, lockout_policy(), device=device, secret_key=secret_key)
+    _mark_fresh(admin, {"method": "password"})
+
+
+def _mark_fresh(admin, detail: dict) -> None:
+    """Step-up done: this device's sign-in counts as fresh again (audited, committed)."""
     moment = registry.now()
     device_row = db.session.get(registry.DeviceSession, session.get("device_id") or 0)
     if device_row is not None:
         device_row.authenticated_at = moment
     session["auth_time"] = moment.timestamp()
-    signals.admin_stepped_up.send("sign_in", actor=signals.Principal.of(admin), target=_principal_target(admin))
+    signals.admin_stepped_up.send("sign_in", actor=signals.Principal.of(admin), target=_principal_target(admin),
+                                  detail=detail)
     db.session.commit()
 
 
@@ -96,18 +104,21 @@ def verified_integrations() -> list[Integration]:
 
 
 def start_requester_sign_in(integration_id: int, redirect_uri: str, login_hint: str | None, next_url: str,
-                            config) -> str:
-    """Begin the auth-code flow, keep it in the server-side session under its state; returns Microsoft's URL."""
+                            config, kind: str = "requester") -> str:
+    """Begin the auth-code flow, keep it in the server-side session under its state; returns Microsoft's URL. `kind`
+    says who finishes it: a requester, an admin, or an admin's step-up (which makes Microsoft ask again)."""
     integration = db.session.get(Integration, integration_id)
     try:
         if integration is None or (integration.paused_at and not integration.sign_in_while_paused):
             raise SignInFailed("integration_unavailable", counted=False)
-        flow = sso.begin_auth_code_flow(integration, _creds(integration, config), redirect_uri, login_hint)
+        flow = sso.begin_auth_code_flow(integration, _creds(integration, config), redirect_uri, login_hint,
+                                        prompt="login" if kind == "step_up" else None)
     except SignInFailed as exc:
-        _record(exc)
+        _record(exc, kind)
         raise
     flows = dict(session.get(FLOWS, {}))
-    flows[flow["state"]] = {"flow": flow, "integration_id": integration.id, "started": time.time(), "next": next_url}
+    flows[flow["state"]] = {"flow": flow, "integration_id": integration.id, "started": time.time(), "next": next_url,
+                            "kind": kind}
     session[FLOWS] = sso.prune_flows(flows)
     return flow["auth_uri"]
 
@@ -158,19 +169,44 @@ def finish_requester_sign_in(args: dict, config) -> tuple[str, list]:
         if integration.paused_at and not integration.sign_in_while_paused:
             raise SignInFailed("integration_unavailable", counted=False)
         claims = sso.redeem(integration, _creds(integration, config), pending["flow"], params)
-        known = accounts.requester_of_device(request.cookies.get(REQUESTER_DEVICE_COOKIE), config["SECRET_KEY"])
-        requester = sso.admit(integration, claims, lockout_policy(), known_requester_id=known)
-        detail = {"integration": integration.id, **({"known_device": True} if known == requester.id else {})}
-        try:
-            ended = sign_in(requester, detail=detail)
-        except DeviceLimitReached as exc:
-            raise SignInFailed("device_limit", requester=requester, reason=exc.message, counted=False) from exc
+        ended = FINISH[pending.get("kind", "requester")](integration, claims, config)
     except SignInFailed as exc:
-        _record(exc)
+        _record(exc, (pending or {}).get("kind", "requester"))
         g.sign_in_flow_failed = pending is not None  # only these count towards the per-browser failure limit
         raise
-    session["sso"] = {"integration_id": integration.id, "oid": claims["oid"], "tid": claims["tid"]}
+    if pending.get("kind") != "step_up":
+        session["sso"] = {"integration_id": integration.id, "oid": claims["oid"], "tid": claims["tid"]}
     return pending["next"], ended
+
+
+def _finish_requester(integration: Integration, claims: dict, config) -> list:
+    """A requester: known, active and not locked (a browser they used before passes their own lock)."""
+    known = accounts.requester_of_device(request.cookies.get(REQUESTER_DEVICE_COOKIE), config["SECRET_KEY"])
+    requester = sso.admit(integration, claims, lockout_policy(), known_requester_id=known)
+    detail = {"integration": integration.id, **({"known_device": True} if known == requester.id else {})}
+    try:
+        return sign_in(requester, detail=detail)
+    except DeviceLimitReached as exc:
+        raise SignInFailed("device_limit", requester=requester, reason=exc.message, counted=False) from exc
+
+
+def _finish_admin(integration: Integration, claims: dict, config) -> list:
+    """An admin whose role Entra gives now (app role or mapped group); the reason is audited with the sign-in."""
+    admin = admin_roles.admit_admin(integration, claims, clients.graph_for(integration, clients.MicrosoftSettings.from_config(config)))
+    return sign_in(admin, detail={"method": "microsoft", "integration": integration.id, "because": admin.role_reason})
+
+
+def _finish_step_up(integration: Integration, claims: dict, config) -> list:
+    """The signed-in Microsoft admin signed in again at Microsoft: this sign-in is fresh for another 10 minutes."""
+    admin = current_user._get_current_object() if current_user.is_authenticated else None
+    if (admin is None or admin.principal_type != "admin" or admin.integration_id != integration.id
+            or admin.entra_object_id != claims.get("oid")):
+        raise SignInFailed("not_same_admin", reason=f"oid {claims.get('oid')}", counted=False)
+    _mark_fresh(admin, {"method": "microsoft"})
+    return []
+
+
+FINISH = {"requester": _finish_requester, "admin": _finish_admin, "step_up": _finish_step_up}
 
 
 def _end_session_url(integration_id: int | None, post_logout_redirect_uri: str, config) -> str | None:
@@ -200,9 +236,15 @@ def _pop_flow(params: dict) -> dict:
     return pending
 
 
-def _record(exc: SignInFailed) -> None:
+def _record(exc: SignInFailed, kind: str = "requester") -> None:
     db.session.rollback()
-    sso.record_failure(exc, lockout_policy())
+    if kind == "requester":
+        sso.record_failure(exc, lockout_policy())
+        return
+    signals.admin_sign_in_failed.send("sso", actor=signals.ANONYMOUS, outcome="failure", reason=exc.code,
+                                      detail={"method": "microsoft", "step_up": kind == "step_up",
+                                              "detail": (exc.reason or "")[:300]})
+    db.session.commit()
 
 
 def _creds(integration: Integration, config):

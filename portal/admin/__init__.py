@@ -18,6 +18,7 @@ from portal.admin import (  # noqa: E402,F401  (routes register on import)
     mapping,
     marketplace,
     requesters,
+    roles,
     sessions,
     settings,
     sign_ins,

@@ -31,12 +31,25 @@ def admin_login():
         else:
             flash_ended_devices(ended)
             flash(f"Welcome back, {admin.label}.", "success")
+            flash("You signed in with a local break-glass account. Use it only when Microsoft sign-in is not "
+                  "available; every sign-in with it is audited as break-glass.", "warning")
             response = redirect(safe_next_url(request.args.get("next"), url_for("admin.dashboard")))
             response.set_cookie(KNOWN_DEVICE_COOKIE, device, max_age=KNOWN_DEVICE_DAYS * 86400, path="/admin/",
                                 secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True, samesite="Strict")
             return response
     status = 401 if error else 200
-    return render_template("admin/login.html", form=form, error=error, reason=request.args.get("reason")), status
+    return render_template("admin/login.html", form=form, error=error, reason=request.args.get("reason"),
+                           integrations=sign_in.verified_integrations()), status
+
+
+@bp.post("/login/microsoft/<int:integration_id>", endpoint="login_microsoft")
+@limiter.limit(lambda: current_app.config["RATELIMIT_SSO_START"])
+@public
+def admin_login_microsoft(integration_id):
+    """Admins sign in with Microsoft through the requesters' flow; Entra decides the role when they come back."""
+    return redirect(sign_in.start_requester_sign_in(
+        integration_id, public_url("auth.callback"), None,
+        safe_next_url(request.args.get("next"), url_for("admin.dashboard")), current_app.config, kind="admin"))
 
 
 @bp.route("/logout", methods=["POST"], endpoint="logout")

@@ -38,7 +38,8 @@ def _app(integration: Integration, creds: AppCredentials) -> msal.ConfidentialCl
     return credentials.confidential_client(creds)  # one cached client per credential set, shared with app-only calls
 
 
-def begin_auth_code_flow(integration: Integration, creds: AppCredentials, redirect_uri: str, login_hint: str | None = None) -> dict:
+def begin_auth_code_flow(integration: Integration, creds: AppCredentials, redirect_uri: str, login_hint: str | None = None,
+                         prompt: str | None = None) -> dict:
     """Begin the auth-code flow (PKCE S256, state, nonce; response_mode=form_post); a work email given first goes to
     Microsoft as login_hint, and its domain as domain_hint, so the person lands on their own organisation's page."""
     if integration.status != "verified":
@@ -47,7 +48,7 @@ def begin_auth_code_flow(integration: Integration, creds: AppCredentials, redire
         return _app(integration, creds).initiate_auth_code_flow(
             SCOPES, redirect_uri=redirect_uri, response_mode="form_post", login_hint=login_hint or None,
             domain_hint=login_hint.rsplit("@", 1)[1] if login_hint else None,
-            prompt=None if login_hint else "select_account")
+            prompt=prompt or (None if login_hint else "select_account"))
     except (requests.exceptions.RequestException, ValueError) as exc:
         raise SignInFailed("unavailable", reason=exc.__class__.__name__, counted=False) from exc
 

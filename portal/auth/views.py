@@ -68,8 +68,9 @@ def callback():
     next_url, ended = sign_in.finish_requester_sign_in(request.args.to_dict(), current_app.config)
     flash_ended_devices(ended)
     response = redirect(next_url)
-    name, value, options = sign_in.requester_device_cookie(current_user.id, current_app.config)
-    response.set_cookie(name, value, **options)
+    if current_user.principal_type == "requester":  # the known-device cookie lets a requester past their own lock
+        name, value, options = sign_in.requester_device_cookie(current_user.id, current_app.config)
+        response.set_cookie(name, value, **options)
     return response
 
 

@@ -1,5 +1,5 @@
 """All models, imported here so that Alembic and the app see one metadata."""
-from portal.models.admin import Admin
+from portal.models.admin import Admin, RoleRule
 from portal.models.audit import AuditEvent
 from portal.models.device import DeviceSession
 from portal.models.integration import FieldMapping, Integration
@@ -13,5 +13,5 @@ from portal.models.workflow import ActionRun, Approval, Workflow, WorkflowStep
 
 __all__ = [
     "ActionRun", "Admin", "Approval", "AuditEvent", "DeviceSession", "FieldMapping", "Integration", "Lease",
-    "Requester", "ScopeGroup", "ScopeMember", "ServiceCategory", "Setting", "SignInEvent", "SyncChange", "SyncConflict", "SyncRun", "Ticket", "TicketEvent", "Workflow", "WorkflowStep",
+    "Requester", "RoleRule", "ScopeGroup", "ScopeMember", "ServiceCategory", "Setting", "SignInEvent", "SyncChange", "SyncConflict", "SyncRun", "Ticket", "TicketEvent", "Workflow", "WorkflowStep",
 ]
