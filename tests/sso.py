@@ -41,3 +41,14 @@ def sign_in(client, integration, username, password, next_url=None):
 def form_post_target(response) -> str:
     """Where Microsoft's form_post page sends the browser."""
     return hidden_fields(response.text)[0]
+
+
+def admin_sign_in(client, integration, username, password="Start-Password-1", next_url=None):
+    """Press 'Sign in with Microsoft' on the admin sign-in page and go through Microsoft's pages."""
+    page = client.get("/admin/login").get_data(as_text=True)
+    url = f"/admin/login/microsoft/{integration.id}" + (f"?next={next_url}" if next_url else "")
+    start = client.post(url, data={"csrf_token": csrf_from(page)})
+    assert start.status_code == 302, start.get_data(as_text=True)[:300]
+    fields, _ = microsoft_answer(start.headers["Location"], username, password)
+    assert fields is not None, "Microsoft did not answer the portal"
+    return finish(client, fields)

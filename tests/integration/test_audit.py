@@ -16,7 +16,7 @@ from portal.devices import registry
 from portal.directory.field_mapping import default_mapping
 from portal.directory.runs import start_run
 from portal.mail import DEFAULT_TEMPLATES
-from portal.models import ActionRun, Approval, AuditEvent, Integration, Requester, SyncRun, Ticket
+from portal.models import ActionRun, Approval, AuditEvent, Integration, Requester, RoleRule, SyncRun, Ticket
 from portal.workflows import approvals
 from tests import sso
 from tests.conftest import ADMIN_PASSWORD, admin_sign_in, csrf_from, point_at
@@ -172,6 +172,15 @@ def test_every_action_comes_from_its_real_trigger(app, db, client, admin, emulat
         fourth.get("/home")
     monkeypatch.undo()
     page = f"/admin/integrations/{integration.id}"
+    lead = new_user()
+    team = emulator.create_group(f"Team-{lead['id'][:6]}", members=[lead["id"]])["props"]
+    with day.expect("role_rule.added"):
+        post(client, f"{page}/roles", {"group_id": team["id"]}, page=f"{page}/roles")
+    with day.expect("admin.role_granted", "admin.sign_in", "session.started"):
+        assert sso.admin_sign_in(app.test_client(), integration, lead["userPrincipalName"]).status_code == 302
+    rule = db.session.scalar(sa.select(RoleRule))
+    with day.expect("role_rule.removed", "admin.role_revoked", "session.revoked"):
+        post(client, f"{page}/roles/{rule.id}/remove", page=f"{page}/roles")
     with day.expect("integration.paused"):
         post(client, f"{page}/pause", page=page)
     with day.expect("integration.resumed"):
