@@ -48,7 +48,8 @@ def render_exception(exc: PortalError):
 def _handle_portal_error(exc: PortalError):
     log.info("portal error %s: %s", exc.code, exc.message, extra={"status": exc.status, "code": exc.code})
     if isinstance(exc, SignInFailed) and not wants_json():
-        return render_template("auth/error.html", failure=exc.failure, kind=exc.code, until=exc.until), exc.status
+        return render_template("auth/error.html", failure=exc.failure, kind=exc.code, until=exc.until,
+                               back=g.get("sign_in_page", "auth.login")), exc.status
     return render_error(exc.status, exc.title, exc.message, exc.code)
 
 

@@ -238,6 +238,7 @@ def _pop_flow(params: dict) -> dict:
 
 def _record(exc: SignInFailed, kind: str = "requester") -> None:
     db.session.rollback()
+    g.sign_in_page = "auth.login" if kind == "requester" else "admin.login"  # where the failure page sends them back
     if kind == "requester":
         sso.record_failure(exc, lockout_policy())
         return

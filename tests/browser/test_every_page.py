@@ -20,6 +20,7 @@ PAGES = {
     "admin": ["/admin/", "/admin/marketplace", "/admin/marketplace/entra/install", "/admin/integrations/{i}",
               "/admin/integrations/{i}/mapping", "/admin/integrations/{i}/sync", "/admin/sync/runs/{run}",
               "/admin/integrations/{i}/conflicts", "/admin/integrations/{i}/secret", "/admin/sign-ins",
+              "/admin/integrations/{i}/roles", "/admin/integrations/{i}/roles?q=IT",
               "/admin/requesters", "/admin/requesters?status=locked", "/admin/requesters/{requester}",
               "/admin/tickets", "/admin/tickets/{ticket}", "/admin/approvals", "/admin/approvals/{approval}",
               "/admin/workflows", "/admin/workflows/new", "/admin/workflows/{workflow}", "/admin/catalogue",

@@ -34,8 +34,9 @@ def resync(app, integration):
 def creds(emulator):
     """The Frontdesk app registration; its groups claim setting is put back afterwards."""
     app_creds = emulator.app()
+    before = emulator.app_roles(app_creds["client_id"])["groupMembershipClaims"]
     yield app_creds
-    emulator.set_group_membership_claims(app_creds["client_id"], None)
+    emulator.set_group_membership_claims(app_creds["client_id"], before)
 
 
 @pytest.fixture
@@ -90,15 +91,17 @@ def test_a_nested_group_mapped_on_the_roles_page_makes_an_admin_and_says_via(app
     assert f"admin because {expected}" in page
 
 
-def test_the_groups_claim_is_used_when_the_app_sends_it(app, client, db, synced, emulator, creds, nested, login_as):
-    """With groupMembershipClaims set, the ID token's groups decide; the reason still names the nested group."""
-    emulator.set_group_membership_claims(creds["client_id"], "SecurityGroup")
+@pytest.mark.parametrize("claims", ["SecurityGroup", None])
+def test_the_groups_claim_is_used_when_the_app_sends_it(app, client, db, synced, emulator, creds, nested, login_as,
+                                                        claims):
+    """With groupMembershipClaims set the ID token's groups decide; without, Graph does; the reason names the path."""
+    emulator.set_group_membership_claims(creds["client_id"], claims)
     login_as("admin")
     map_group(client, synced, nested["outer"]["id"])
     response = sso.admin_sign_in(app.test_client(), synced, nested["person"]["userPrincipalName"])
     assert response.status_code == 302
     admin = db.session.scalar(sa.select(Admin).where(Admin.entra_object_id == nested["person"]["id"]))
-    assert admin.role_reason.startswith(f"member of {nested['outer']['displayName']}")
+    assert admin.role_reason == f"member of {nested['outer']['displayName']} (via {nested['inner']['displayName']})"
 
 
 def test_groups_overage_is_resolved_through_graph(app, client, db, synced, emulator, creds, new_user, login_as):
