@@ -77,10 +77,12 @@ def register_blueprints(app: Flask) -> None:
     from portal.auth.views import bp as auth_bp
     from portal.requester import bp as requester_bp
     from portal.templating import register_template_helpers
+    from portal.webhooks import bp as webhooks_bp
 
     app.register_blueprint(requester_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(webhooks_bp)
     register_template_helpers(app)
 
 
