@@ -122,7 +122,9 @@ class Config:
     # emulator). Unset means no change notifications: the delta sync alone notices leavers.
     PUBLIC_URL = os.environ.get("PUBLIC_URL") or None
     LIVE_UPDATES_KICK = os.environ.get("LIVE_UPDATES_KICK", "thread")  # or "none": only the scheduler processes
+    # A burst settles into one delta run: processing waits until nothing new came for the debounce, at most MAX_WAIT.
     LIVE_UPDATES_DEBOUNCE_SECONDS = float(os.environ.get("LIVE_UPDATES_DEBOUNCE_SECONDS", "0.5"))
+    LIVE_UPDATES_MAX_WAIT_SECONDS = float(os.environ.get("LIVE_UPDATES_MAX_WAIT_SECONDS", "3"))
     LIVE_UPDATES_MAX_BYTES = int(os.environ.get("LIVE_UPDATES_MAX_BYTES", str(1024 * 1024)))
     LIVE_UPDATES_POLL_FACTOR = int(os.environ.get("LIVE_UPDATES_POLL_FACTOR", "4"))  # slower polling while healthy
     ORGANISATION_NAME = os.environ.get("ORGANISATION_NAME", "your organisation")

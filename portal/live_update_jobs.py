@@ -101,7 +101,7 @@ def kick_processing(app) -> None:
 
 
 def _debounced(app) -> None:
-    time.sleep(app.config.get("LIVE_UPDATES_DEBOUNCE_SECONDS", 0.5))
+    _settle(app, app.config.get("LIVE_UPDATES_DEBOUNCE_SECONDS", 0.5), app.config.get("LIVE_UPDATES_MAX_WAIT_SECONDS", 3.0))
     with _waiting_lock:
         _waiting.discard(id(app))
     try:
@@ -111,6 +111,22 @@ def _debounced(app) -> None:
             time.sleep(1.0)
     except Exception:
         log.exception("processing change notifications failed")
+
+
+def _settle(app, quiet: float, max_wait: float) -> None:
+    """Wait until nothing new arrived for `quiet` seconds, or `max_wait` passed: a burst becomes one delta run."""
+    began = time.monotonic()
+    while True:
+        time.sleep(quiet)
+        with app.app_context():
+            try:
+                # Not the inbox's newest row: a change to someone already waiting adds no row, but it is still news.
+                newest = db.session.scalar(sa.select(sa.func.max(LiveUpdateSubscription.last_notification_at)))
+            finally:
+                db.session.remove()
+        if newest is None or (datetime.now(UTC) - newest).total_seconds() >= quiet \
+                or time.monotonic() - began + quiet > max_wait:
+            return
 
 
 def maintain(app, now: datetime | None = None) -> dict:
@@ -216,5 +232,5 @@ def _subscription_failed(integration: Integration, sub: LiveUpdateSubscription, 
     """Live updates off, Microsoft's words kept; the delta sync goes on alone at its usual interval."""
     sub.status, sub.reason, sub.note = "off", reason, exc.message
     signals.live_updates_failed.send("live_updates", actor=signals.SYSTEM, target=integration_target(integration),
-                                     outcome="failure", reason=exc.message, detail={"code": exc.code})
+                                     outcome="failure", reason=exc.message, detail={"graph_code": exc.code})
     db.session.commit()

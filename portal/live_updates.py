@@ -3,6 +3,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.database import db
 from portal.directory.notifications import ReceivedNotification, client_state_matches, parse_collection
@@ -32,14 +33,16 @@ def receive(body: bytes, lifecycle: bool) -> int:
     if not kept:
         return 0
     now = datetime.now(UTC)
-    waiting = _pending_keys({sub.integration_id for sub, _ in kept})
+    rows = {}
     for sub, item in kept:
         sub.last_notification_at = now
-        key = (sub.integration_id, item.kind, item.object_id)
-        if key not in waiting:  # the same user's change already waits: one look at them covers both
-            waiting.add(key)
-            db.session.add(ChangeNotification(integration_id=sub.integration_id, subscription_id=item.subscription_id,
-                                              kind=item.kind, object_id=item.object_id, received_at=now))
+        rows[(sub.integration_id, item.kind, item.object_id)] = {
+            "integration_id": sub.integration_id, "subscription_id": item.subscription_id, "kind": item.kind,
+            "object_id": item.object_id, "received_at": now}
+    # A row already waiting for the same user (a duplicate, or an earlier change) covers this one: one look at them.
+    insert = (postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert)(ChangeNotification)
+    db.session.execute(insert.values(list(rows.values())).on_conflict_do_nothing(
+        index_elements=["integration_id", "kind", "object_id"], index_where=sa.text("processed_at IS NULL")))
     db.session.commit()
     return len(kept)
 
@@ -48,13 +51,6 @@ def _tenant_matches(sub: LiveUpdateSubscription, item: ReceivedNotification) -> 
     integration = db.session.get(Integration, sub.integration_id)
     tenant = integration.directory_tenant_id if integration else None
     return tenant is None or tenant.lower() == item.tenant_id.lower()
-
-
-def _pending_keys(integration_ids: set) -> set:
-    rows = db.session.execute(sa.select(ChangeNotification.integration_id, ChangeNotification.kind,
-                                        ChangeNotification.object_id).where(
-        ChangeNotification.integration_id.in_(integration_ids), ChangeNotification.processed_at.is_(None))).all()
-    return {tuple(row) for row in rows}
 
 
 def subscription_of(integration_id: int) -> LiveUpdateSubscription | None:

@@ -50,10 +50,14 @@ def upgrade():
     )
     with op.batch_alter_table('change_notifications', schema=None) as batch_op:
         batch_op.create_index('ix_change_notifications_pending', ['integration_id', 'processed_at', 'id'], unique=False)
+        batch_op.create_index('uq_change_notifications_waiting', ['integration_id', 'kind', 'object_id'], unique=True,
+                              postgresql_where=sa.text('processed_at IS NULL'), sqlite_where=sa.text('processed_at IS NULL'))
 
 
 def downgrade():
     with op.batch_alter_table('change_notifications', schema=None) as batch_op:
+        batch_op.drop_index('uq_change_notifications_waiting', postgresql_where=sa.text('processed_at IS NULL'),
+                            sqlite_where=sa.text('processed_at IS NULL'))
         batch_op.drop_index('ix_change_notifications_pending')
     op.drop_table('change_notifications')
     with op.batch_alter_table('live_update_subscriptions', schema=None) as batch_op:

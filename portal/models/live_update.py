@@ -32,7 +32,12 @@ class ChangeNotification(db.Model):
     """One received notification, stored before the 202: a user to look at again, or a lifecycle event."""
 
     __tablename__ = "change_notifications"
-    __table_args__ = (sa.Index("ix_change_notifications_pending", "integration_id", "processed_at", "id"),)
+    # One pending row per user and kind: a duplicate, or a second change before the first is looked at, adds nothing
+    # (lifecycle rows have no user, so NULLs never collide).
+    __table_args__ = (sa.Index("ix_change_notifications_pending", "integration_id", "processed_at", "id"),
+                      sa.Index("uq_change_notifications_waiting", "integration_id", "kind", "object_id", unique=True,
+                               postgresql_where=sa.text("processed_at IS NULL"),
+                               sqlite_where=sa.text("processed_at IS NULL")))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     integration_id: Mapped[int] = mapped_column(sa.ForeignKey("integrations.id", ondelete="CASCADE"))
