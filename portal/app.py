@@ -48,7 +48,12 @@ def register_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind extensions; sessions and rate limits live in Redis when REDIS_URL is set, else the database."""
-    from portal import audit, identity, security
+    from portal import (
+        audit,
+        identity,
+        live_update_jobs,  # noqa: F401  (subscribes after the first sync)
+        security,
+    )
     from portal.devices import registry  # noqa: F401  (connects its account-event listener)
     from portal.extensions import csrf, db, limiter, login_manager, migrate, server_session
     from portal.session_store import configure_session_store, guard_session_store

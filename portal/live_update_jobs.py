@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from urllib.parse import urljoin
 
 import sqlalchemy as sa
+from flask import current_app
 
 from portal import live_updates, signals
 from portal.database import db
@@ -144,6 +145,17 @@ def maintain(app, now: datetime | None = None) -> dict:
         finally:
             db.session.remove()
     return result
+
+
+@signals.directory_synced.connect
+def _subscribe_after_first_sync(sender, integration_id=None, **_):
+    """With PUBLIC_URL set and no subscription yet, subscribe right after the sync instead of within a minute."""
+    app = current_app._get_current_object()
+    if not app.config.get("PUBLIC_URL") or app.config.get("LIVE_UPDATES_KICK", "thread") != "thread":
+        return
+    sub = live_updates.subscription_of(integration_id)
+    if sub is None or sub.reason == "no_public_url":
+        threading.Thread(target=maintain, args=(app,), name="live-updates-subscribe", daemon=True).start()
 
 
 def _maintain_one(app, integration: Integration, now: datetime) -> None:

@@ -87,6 +87,19 @@ def _ago(delta: timedelta) -> str:
     return f"{seconds // 3600} h ago"
 
 
+def status_for(integration_id: int, public_url: str | None) -> str:
+    """One integration's live updates line (the integration page's checklist note)."""
+    return status_text(subscription_of(integration_id), public_url)
+
+
+def statuses(public_url: str | None) -> dict:
+    """Each integration's live updates line for the dashboard, by integration id."""
+    now = datetime.now(UTC)
+    subs = {s.integration_id: s for s in db.session.scalars(sa.select(LiveUpdateSubscription))}
+    ids = db.session.scalars(sa.select(Integration.id)).all()
+    return {i: status_text(subs.get(i), public_url, now) for i in ids}
+
+
 def polling_interval(integration_id: int, base: timedelta, factor: int, now: datetime) -> timedelta:
     """The delta sync stays as the safety net; while notifications flow it can run `factor` times less often."""
     return base * factor if healthy(subscription_of(integration_id), now) else base
