@@ -18,12 +18,12 @@ VALIDATION_TIMEOUT = 10.0  # Microsoft: the endpoint must answer the validation 
 DELIVERY_TIMEOUT = 3.0     # Microsoft: a notification is acknowledged within 3 seconds or counts as failed
 
 
-def validation_failure(url: str, timeout: float = VALIDATION_TIMEOUT) -> str | None:
+def validation_failure(url: str, timeout: float = VALIDATION_TIMEOUT, verify: str | bool = True) -> str | None:
     """POST ?validationToken=... and require the token echoed as text/plain with 200; the failure message or None."""
     token = f"Validation: Testing client application reachability for subscription Request-Id: {uuid.uuid4()}"
     separator = "&" if "?" in url else "?"
     try:
-        response = requests.post(f"{url}{separator}validationToken={quote(token)}", data=b"", timeout=timeout,
+        response = requests.post(f"{url}{separator}validationToken={quote(token)}", data=b"", timeout=timeout, verify=verify,
                                  headers={"Content-Type": "text/plain; charset=utf-8"})
     except requests.Timeout:
         return "Subscription validation request timed out."
@@ -44,7 +44,7 @@ class Notifier:
     def __init__(self, store: SubscriptionStore, faults: NotificationFaults, count):
         self.store, self.faults, self.count = store, faults, count
         self.settings = {"batch_window_ms": 50, "max_batch": 100, "retry_base_seconds": 1.0, "max_attempts": 8,
-                         "validation_timeout_seconds": VALIDATION_TIMEOUT}
+                         "validation_timeout_seconds": VALIDATION_TIMEOUT, "ca_file": None}
         self.deliveries: deque = deque(maxlen=5000)  # every POST attempt, for tests and benchmarks
         self._queue: queue.Queue = queue.Queue()
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="emulator-notify")
@@ -109,7 +109,8 @@ class Notifier:
     def _post(self, url: str, notes: list, attempt: int) -> None:
         status = None
         try:
-            status = requests.post(url, json={"value": notes}, timeout=DELIVERY_TIMEOUT).status_code
+            status = requests.post(url, json={"value": notes}, timeout=DELIVERY_TIMEOUT,
+                                   verify=self.settings["ca_file"] or True).status_code
         except requests.RequestException as exc:
             status = type(exc).__name__
         ok = isinstance(status, int) and 200 <= status < 300

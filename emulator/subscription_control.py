@@ -1,4 +1,5 @@
 """Control API for change notifications (bearer control token): lifecycle events, expiry, deliveries, settings."""
+import os
 import time
 
 from flask import Blueprint, jsonify, request
@@ -78,9 +79,14 @@ def clear_deliveries():
 
 @bp.route("/notifications/settings", methods=["GET", "PATCH"])
 def settings():
-    """Batch window, batch size and retry backoff (base seconds, doubling; attempts)."""
+    """Batch window, batch size, retry backoff (base seconds, doubling; attempts), validation timeout, and ca_file."""
     notifier = state().notifier
     for key, value in (request.get_json(force=True, silent=True) or {}).items() if request.method == "PATCH" else ():
+        if key == "ca_file":  # an extra CA to trust for https notification URLs (a test portal's own CA)
+            if value is not None and not os.path.isfile(str(value)):
+                raise ValueError("ca_file must be the path of a PEM file, or null")
+            notifier.settings[key] = value
+            continue
         low, high = SETTING_LIMITS.get(key, (None, None))
         if low is None or not isinstance(value, int | float) or not low <= value <= high:
             raise ValueError(f"{key} must be one of {', '.join(SETTING_LIMITS)} within its limits")

@@ -39,7 +39,8 @@ def _checked_url(url, name: str) -> str:
     """https, or http to a loopback host; then the validation handshake."""
     if not isinstance(url, str) or not url_allowed(url):
         raise _invalid(f"Invalid {name} '{url}': it must be an https URL.", "ValidationError")
-    failure = validation_failure(url, state().notifier.settings["validation_timeout_seconds"])
+    settings = state().notifier.settings
+    failure = validation_failure(url, settings["validation_timeout_seconds"], settings["ca_file"] or True)
     if failure:
         raise _invalid(failure, "ValidationError")
     return url

@@ -8,7 +8,7 @@ from emulator.subscription_store import MAX_USER_MINUTES
 from tests.emulator.receiver import Receiver
 
 DEFAULT_SETTINGS = {"batch_window_ms": 50, "max_batch": 100, "retry_base_seconds": 1.0, "max_attempts": 8,
-                    "validation_timeout_seconds": 10.0}
+                    "validation_timeout_seconds": 10.0, "ca_file": None}
 
 
 @pytest.fixture
@@ -140,3 +140,11 @@ def test_an_expired_subscription_is_gone(graph, receiver, emulator):
     assert graph.get(graph.base + f"/subscriptions/{sub['id']}").status_code == 404
     assert emulator.subscriptions() == []
     time.sleep(0.01)
+
+
+def test_settings_are_checked(emulator, receiver):
+    """Delivery settings stay within their limits, and ca_file must name a file."""
+    for bad in ({"max_batch": 0}, {"retry_base_seconds": "fast"}, {"unknown": 1}, {"ca_file": "/nowhere.pem"}):
+        with pytest.raises(Exception, match="400"):
+            emulator.notification_settings(**bad)
+    assert emulator.notification_settings(ca_file=emulator.info["ca_file"])["ca_file"] == emulator.info["ca_file"]
