@@ -270,3 +270,16 @@ def test_polling_slows_while_healthy(app, db, subscribed, synced):
     synced.last_sync_at = datetime.now(UTC) - timedelta(minutes=90)
     db.session.commit()
     assert jobs.queue_due_syncs(app) == []
+
+
+def test_dashboard_and_integration_page_say_why_off_or_on(app, db, client, login_as, synced, live_portal, emulator):
+    """Without a subscription yet the dashboard says so; once subscribed it says on; the integration page's
+    checklist says what live updates need."""
+    login_as("admin")
+    app.config["PUBLIC_URL"] = None
+    assert "live updates: off: no public URL (set PUBLIC_URL)" in client.get("/admin/").get_data(as_text=True)
+    app.config["PUBLIC_URL"] = live_portal
+    jobs.maintain_live_updates(app)
+    assert "live updates: on, no change yet" in client.get("/admin/").get_data(as_text=True)
+    page = client.get(f"/admin/integrations/{synced.id}").get_data(as_text=True)
+    assert "need\n        <code>PUBLIC_URL</code>" in page and "Now: live updates: on, no change yet." in page
