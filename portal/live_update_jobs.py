@@ -158,6 +158,15 @@ def _subscribe_after_first_sync(sender, integration_id=None, **_):
         threading.Thread(target=maintain, args=(app,), name="live-updates-subscribe", daemon=True).start()
 
 
+@signals.integration_uninstalled.connect
+def _forget_subscription(sender, target=None, **_):
+    """Uninstalled: the secret is gone, so Graph cannot be asked to delete the subscription; forget its clientState
+    instead, so whatever still arrives until it lapses (3 days at most) is ignored. Committed with the uninstall."""
+    sub = live_updates.subscription_of(int(target.id)) if target is not None else None
+    if sub is not None:
+        sub.status, sub.reason, sub.client_state_digest = "off", "uninstalled", None
+
+
 def _maintain_one(app, integration: Integration, now: datetime) -> None:
     sub = _row(integration)
     if not app.config.get("PUBLIC_URL"):

@@ -13,7 +13,7 @@ from portal.models import ChangeNotification, Integration, LiveUpdateSubscriptio
 log = logging.getLogger("portal.live_updates")
 REASONS = {"no_public_url": "no public URL (set PUBLIC_URL)", "validation_failed": "validation failed",
            "expired": "subscription expired", "failing": "Microsoft Graph refused the subscription",
-           "paused": "the integration is paused"}
+           "uninstalled": "the integration is uninstalled"}
 
 
 def receive(body: bytes, lifecycle: bool) -> int:

@@ -283,3 +283,15 @@ def test_dashboard_and_integration_page_say_why_off_or_on(app, db, client, login
     assert "live updates: on, no change yet" in client.get("/admin/").get_data(as_text=True)
     page = client.get(f"/admin/integrations/{synced.id}").get_data(as_text=True)
     assert "need\n        <code>PUBLIC_URL</code>" in page and "Now: live updates: on, no change yet." in page
+
+
+@pytest.mark.settings(LIVE_UPDATES_KICK="none")
+def test_uninstall_forgets_the_client_state(app, db, client, subscribed, synced, new_user):
+    """After uninstall, notifications still on their way until the subscription lapses are ignored."""
+    from portal import integration_lifecycle, signals
+
+    integration_lifecycle.uninstall(synced, synced.name, actor=signals.SYSTEM)
+    user = new_user()
+    assert _post(client, subscribed, subscribed["clientState"], user["id"]).status_code == 202
+    assert pending(db) == []
+    assert live_updates.status_for(synced.id, app.config["PUBLIC_URL"]) == "off: the integration is uninstalled"
