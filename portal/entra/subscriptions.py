@@ -24,6 +24,3 @@ def reauthorize_subscription(graph: GraphClient, subscription_id: str) -> None:
     """POST .../reauthorize after a reauthorizationRequired lifecycle event."""
     graph.request("POST", f"/subscriptions/{subscription_id}/reauthorize")
 
-
-def delete_subscription(graph: GraphClient, subscription_id: str) -> None:
-    graph.request("DELETE", f"/subscriptions/{subscription_id}")
