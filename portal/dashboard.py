@@ -18,7 +18,8 @@ def overview() -> dict:
             "recent": recent, "people": audit_people.target_people(recent),
             "interval": timedelta(minutes=policy.get("sync_interval_minutes")), "sign_ins": sign_ins_per_day(),
             "syncs": recent_syncs(), "devices": devices_by_type(),
-            "live": live_updates.statuses([i.id for i, _, _ in health], current_app.config.get("PUBLIC_URL"))}
+            "live": live_updates.statuses([i.id for i, _, _ in health], current_app.config.get("PUBLIC_URL")),
+            "poll_factor": current_app.config["LIVE_UPDATES_POLL_FACTOR"]}
 
 
 def actions_needing_an_admin(limit: int = 10) -> list[ActionRun]:
