@@ -56,7 +56,7 @@ wrk:
 	  echo "Installing Debian's wrk for the portal benchmark..."; \
 	  apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null; }
 
-## bench: emulator, sync, msgraph-sdk peer, portal and admin-at-scale benchmarks (not part of CI); see bench/RESULTS.md.
+## bench: emulator, sync, msgraph-sdk peer, portal, admin-at-scale and live updates benchmarks (not part of CI); see bench/RESULTS.md.
 bench: $(BENCH) wrk
 	$(BIN)/python -m bench.emulator_paging 100000
 	$(BIN)/python -m bench.sync_bench 100000
@@ -66,6 +66,8 @@ bench: $(BENCH) wrk
 	$(BIN)/python -m bench.portal_bench 20 50
 	$(BIN)/python -m bench.admin_bench
 	$(BIN)/python -m bench.admin_bench $${ADMIN_BENCH_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/bench_admin}
+	$(BIN)/python -m bench.live_updates_bench 50
+	$(BIN)/python -m bench.live_updates_bench 50 $${BENCH_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/postgres}
 
 ## soak: SIGKILL a 20,000-user sync ten times, then 200 requesters browse for 60 s during syncs (stops by itself).
 soak: $(DEV)

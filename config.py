@@ -89,6 +89,7 @@ class Config:
     RATELIMIT_SSO_FAILURES = os.environ.get("RATELIMIT_SSO_FAILURES", "20 per 15 minutes")
     RATELIMIT_ASK_IT_IP = os.environ.get("RATELIMIT_ASK_IT_IP", "5 per hour")  # the public "Can't sign in?" form
     RATELIMIT_ASK_IT_EMAIL = os.environ.get("RATELIMIT_ASK_IT_EMAIL", "3 per day")
+    RATELIMIT_LIVE_UPDATES = os.environ.get("RATELIMIT_LIVE_UPDATES", "600 per minute")  # Graph's notification POSTs
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
     PROXY_FIX_HOPS = int(os.environ.get("PROXY_FIX_HOPS", "0"))
     LOG_JSON = _env_bool("LOG_JSON", False)
@@ -117,6 +118,15 @@ class Config:
     SYNC_KICK = os.environ.get("SYNC_KICK", "thread")
     ACTION_KICK = os.environ.get("ACTION_KICK", "thread")
     PORTAL_URL = os.environ.get("PORTAL_URL", "http://127.0.0.1:5000/")
+    # Live updates: where Microsoft Graph can reach this portal's webhook (https; http only on loopback, for the
+    # emulator). Unset means no change notifications: the delta sync alone notices leavers.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL") or None
+    LIVE_UPDATES_KICK = os.environ.get("LIVE_UPDATES_KICK", "thread")  # or "none": only the scheduler processes
+    # A burst settles into one delta run: processing waits until nothing new came for the debounce, at most MAX_WAIT.
+    LIVE_UPDATES_DEBOUNCE_SECONDS = float(os.environ.get("LIVE_UPDATES_DEBOUNCE_SECONDS", "0.5"))
+    LIVE_UPDATES_MAX_WAIT_SECONDS = float(os.environ.get("LIVE_UPDATES_MAX_WAIT_SECONDS", "3"))
+    LIVE_UPDATES_MAX_BYTES = int(os.environ.get("LIVE_UPDATES_MAX_BYTES", str(1024 * 1024)))
+    LIVE_UPDATES_POLL_FACTOR = int(os.environ.get("LIVE_UPDATES_POLL_FACTOR", "4"))  # slower polling while healthy
     ORGANISATION_NAME = os.environ.get("ORGANISATION_NAME", "your organisation")
     MAIL_ATTEMPTS = int(os.environ.get("MAIL_ATTEMPTS", "3"))
     MAIL_RETRY_BASE = float(os.environ.get("MAIL_RETRY_BASE", "0.5"))

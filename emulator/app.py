@@ -16,6 +16,8 @@ from emulator import (
     memberships,
     sign_in_control,
     sign_in_logs,
+    subscription_control,
+    subscriptions,
 )
 from emulator.common import graph_error
 from emulator.state import EmulatorState
@@ -39,6 +41,8 @@ def create_emulator_app(state: EmulatorState) -> Flask:
     app.register_blueprint(control.bp)
     app.register_blueprint(sign_in_logs.bp)
     app.register_blueprint(sign_in_control.bp)
+    app.register_blueprint(subscriptions.bp)
+    app.register_blueprint(subscription_control.bp)
 
     @app.before_request
     def _stamp():

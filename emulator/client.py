@@ -140,6 +140,38 @@ class EmulatorClient:
     def stats(self) -> dict:
         return self._call("GET", "/stats")
 
+    # -- change notifications (Graph /subscriptions) -------------------------------------------------
+    def subscriptions(self) -> list[dict]:
+        """Every live subscription, with tenantId and needsReauthorization."""
+        return self._call("GET", "/subscriptions")["value"]
+
+    def clear_subscriptions(self) -> int:
+        return self._call("DELETE", "/subscriptions")["deleted"]
+
+    def send_lifecycle_event(self, subscription_id: str, event: str) -> dict:
+        """reauthorizationRequired, subscriptionRemoved or missed, to the subscription's lifecycleNotificationUrl."""
+        return self._call("POST", f"/subscriptions/{subscription_id}/lifecycle", json={"event": event})
+
+    def expire_subscription(self, subscription_id: str) -> dict:
+        return self._call("POST", f"/subscriptions/{subscription_id}/expire")
+
+    def notifications(self, since: float = 0) -> list[dict]:
+        """Every notification POST attempt since `since` (epoch seconds): url, value, status, attempt, at."""
+        return self._call("GET", "/notifications", params={"since": since})["value"]
+
+    def clear_notifications(self) -> dict:
+        return self._call("DELETE", "/notifications")
+
+    def notification_settings(self, **changes) -> dict:
+        """Read, or change batch_window_ms, max_batch, retry_base_seconds and max_attempts."""
+        if not changes:
+            return self._call("GET", "/notifications/settings")
+        return self._call("PATCH", "/notifications/settings", json=changes)
+
+    def set_notification_faults(self, **spec) -> dict:
+        """drop_rate, duplicate_rate, delay_ms, delay_jitter_ms, reorder_rate, seed (Graph faults switched off)."""
+        return self._call("PUT", "/faults", json={"notifications": spec})
+
     # -- sign-in log (GET /v1.0/auditLogs/signIns) ---------------------------------------------------
     def sign_ins(self, tenant: str | None = None) -> list[dict]:
         """Every recorded sign-in, newest first, including those the log delay still hides from Graph."""

@@ -169,8 +169,10 @@ def _group_claims(value):
 @bp.put("/faults")
 def set_faults():
     """Replace the fault settings (an empty object switches everything off)."""
-    state().faults.configure(request.get_json(force=True) or {})
-    return jsonify(state().faults.describe())
+    spec = request.get_json(force=True) or {}
+    state().faults.configure(spec)
+    state().notification_faults.configure(spec.get("notifications") or {})
+    return jsonify(state().faults.describe() | {"notifications": state().notification_faults.describe()})
 
 
 @bp.put("/raw-users")

@@ -122,6 +122,7 @@ class Tenant:
         self.premium = True  # Entra ID P1/P2: Graph serves sign-in logs only to premium tenants
         self.lock = threading.RLock()
         self.groups = GroupStore(self.lock)
+        self.listeners: list = []  # called with (tenant, change) for every logged user change (notifications)
 
     # -- reads -----------------------------------------------------------------
     def find_user(self, key: str, include_deleted: bool = False) -> User | None:
@@ -134,7 +135,10 @@ class Tenant:
     # -- writes ----------------------------------------------------------------
     def _log(self, user_id: str, kind: str, properties=None) -> None:
         self.seq += 1
-        self.changes.append(Change(self.seq, user_id, kind, frozenset(properties) if properties else None))
+        change = Change(self.seq, user_id, kind, frozenset(properties) if properties else None)
+        self.changes.append(change)
+        for listener in self.listeners:
+            listener(self, change)
 
     def add_user(self, props: dict, password: str | None = None, *, log: bool = True, **state) -> User:
         """Create a user; the id is generated when not given."""

@@ -74,3 +74,42 @@ class Faults:
             if self._rng.random() < rate:
                 return ("throttle", self.retry_after) if status == "429" else ("error", int(status))
         return "ok", 0
+
+
+@dataclass
+class NotificationFaults:
+    """Change notification faults: drop, duplicate, delay and reorder, seeded so a run repeats exactly."""
+
+    drop_rate: float = 0.0        # a notification is never delivered
+    duplicate_rate: float = 0.0   # a POST is delivered twice (Graph delivers at least once)
+    delay_ms: int = 0             # every POST waits this long, plus a random 0..delay_jitter_ms more
+    delay_jitter_ms: int = 0
+    reorder_rate: float = 0.0     # a POST's notifications are shuffled
+    seed: int = 0
+    _rng: random.Random = field(default_factory=lambda: random.Random(0))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def configure(self, spec: dict) -> None:
+        """Replace the settings; the RNG is re-seeded so runs repeat."""
+        with self._lock:
+            self.drop_rate = float(spec.get("drop_rate", 0.0))
+            self.duplicate_rate = float(spec.get("duplicate_rate", 0.0))
+            self.delay_ms = int(spec.get("delay_ms", 0))
+            self.delay_jitter_ms = int(spec.get("delay_jitter_ms", 0))
+            self.reorder_rate = float(spec.get("reorder_rate", 0.0))
+            self.seed = int(spec.get("seed", 0))
+            self._rng = random.Random(self.seed)
+
+    def describe(self) -> dict:
+        return {"drop_rate": self.drop_rate, "duplicate_rate": self.duplicate_rate, "delay_ms": self.delay_ms,
+                "delay_jitter_ms": self.delay_jitter_ms, "reorder_rate": self.reorder_rate, "seed": self.seed}
+
+    def shape(self, notifications: list) -> tuple[list, int, float]:
+        """Apply the faults to one POST: (what is sent, how many times, seconds to wait first)."""
+        with self._lock:
+            kept = [n for n in notifications if not (self.drop_rate and self._rng.random() < self.drop_rate)]
+            if len(kept) > 1 and self.reorder_rate and self._rng.random() < self.reorder_rate:
+                self._rng.shuffle(kept)
+            copies = 2 if self.duplicate_rate and self._rng.random() < self.duplicate_rate else 1
+            jitter = self._rng.uniform(0, self.delay_jitter_ms) if self.delay_jitter_ms else 0
+        return kept, copies, (self.delay_ms + jitter) / 1000.0

@@ -9,8 +9,10 @@ import time
 from dataclasses import dataclass, field
 
 from emulator.directory import Directory
-from emulator.faults import Faults
+from emulator.faults import Faults, NotificationFaults
+from emulator.notifier import Notifier
 from emulator.sign_in_store import SignInStore
+from emulator.subscription_store import SubscriptionStore
 from emulator.tokens import TokenService
 
 
@@ -40,6 +42,8 @@ class EmulatorState:
     control_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     tokens: TokenService = field(default_factory=TokenService)
     faults: Faults = field(default_factory=Faults)
+    notification_faults: NotificationFaults = field(default_factory=NotificationFaults)
+    subscriptions: SubscriptionStore = field(default_factory=SubscriptionStore)
     sign_ins: SignInStore = field(default_factory=SignInStore)
     codes: dict = field(default_factory=dict)
     code_lifetime: float = 600.0
@@ -53,6 +57,11 @@ class EmulatorState:
     raw_users: list = field(default_factory=list)
     _secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self):
+        self.notifier = Notifier(self.subscriptions, self.notification_faults, self.count)
+        for tenant in self.directory.tenants.values():
+            tenant.listeners.append(self.notifier.on_change)
 
     @property
     def browser_base(self) -> str:

@@ -48,7 +48,12 @@ def register_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind extensions; sessions and rate limits live in Redis when REDIS_URL is set, else the database."""
-    from portal import audit, identity, security
+    from portal import (
+        audit,
+        identity,
+        live_update_jobs,  # noqa: F401  (subscribes after the first sync)
+        security,
+    )
     from portal.devices import registry  # noqa: F401  (connects its account-event listener)
     from portal.extensions import csrf, db, limiter, login_manager, migrate, server_session
     from portal.session_store import configure_session_store, guard_session_store
@@ -77,10 +82,12 @@ def register_blueprints(app: Flask) -> None:
     from portal.auth.views import bp as auth_bp
     from portal.requester import bp as requester_bp
     from portal.templating import register_template_helpers
+    from portal.webhooks import bp as webhooks_bp
 
     app.register_blueprint(requester_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(webhooks_bp)
     register_template_helpers(app)
 
 

@@ -77,6 +77,14 @@ ACTIONS = {
     "session.revoked": "A device session was ended: by its owner, an admin, the device limit, or an account event.",
     "session.expired": "A device session hit its idle timeout or absolute lifetime.",
     "sync.deactivation_confirmed": "An admin confirmed a held run's deactivations above the threshold.",
+    "live_updates.subscribed": "Frontdesk subscribed to Microsoft's change notifications for users (at install or the "
+                               "first sync, or again after Microsoft removed or expired the subscription).",
+    "live_updates.renewed": "The change notification subscription was renewed well before it expired.",
+    "live_updates.reauthorized": "Microsoft asked for reauthorization (reauthorizationRequired) and Frontdesk gave it.",
+    "live_updates.resynced": "Microsoft said notifications were missed, or removed the subscription: a delta sync was "
+                             "queued so nothing is lost.",
+    "live_updates.failed": "Subscribing or renewing failed (validation failed, endpoint unreachable, Graph error): "
+                           "live updates are off and the delta sync carries on alone.",
 }
 
 FORBIDDEN_DETAIL_KEYS = {"password", "secret", "client_secret", "token", "access_token", "id_token",

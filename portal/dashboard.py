@@ -2,8 +2,9 @@
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
-from portal import audit_people, integrations, policy
+from portal import audit_people, integrations, live_updates, policy
 from portal.database import UtcDay, db
 from portal.models import ActionRun, AuditEvent, DeviceSession, Requester, SyncRun, Ticket
 
@@ -12,11 +13,13 @@ SIGN_IN_ACTIONS = ("requester.sign_in", "requester.sign_in_failed", "admin.sign_
 
 def overview() -> dict:
     """Everything the dashboard template shows, in one call."""
-    recent = recent_events()
-    return {"waiting": actions_needing_an_admin(), "needs_attention": tickets_needing_attention(), "counts": requester_counts(), "integrations": integration_health(),
+    recent, health = recent_events(), integration_health()
+    return {"waiting": actions_needing_an_admin(), "needs_attention": tickets_needing_attention(), "counts": requester_counts(), "integrations": health,
             "recent": recent, "people": audit_people.target_people(recent),
             "interval": timedelta(minutes=policy.get("sync_interval_minutes")), "sign_ins": sign_ins_per_day(),
-            "syncs": recent_syncs(), "devices": devices_by_type()}
+            "syncs": recent_syncs(), "devices": devices_by_type(),
+            "live": live_updates.statuses([i.id for i, _, _ in health], current_app.config.get("PUBLIC_URL")),
+            "poll_factor": current_app.config["LIVE_UPDATES_POLL_FACTOR"]}
 
 
 def actions_needing_an_admin(limit: int = 10) -> list[ActionRun]:

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from portal import admin_roles, integrations, policy, signals
+from portal import admin_roles, integrations, live_update_jobs, live_updates, policy, signals
 from portal.database import db
 from portal.directory.runs import fail_interrupted_runs, start_run
 from portal.directory.sync import PREVIEW, SyncSettings, build_sync_engine
@@ -73,11 +73,12 @@ def queue_due_syncs(app, now: datetime | None = None) -> list[int]:
     now = now or datetime.now(UTC)
     queued = []
     with app.app_context():
-        interval = timedelta(minutes=policy.get("sync_interval_minutes"))
+        base = timedelta(minutes=policy.get("sync_interval_minutes"))
         for integration in db.session.scalars(sa.select(Integration).where(Integration.status == "verified",
                                                                              Integration.paused_at.is_(None))):
             if not integration.mapping_version:
                 continue  # the admin maps the fields and submits first; that submit starts the first sync
+            interval = live_updates.polling_interval(integration.id, base, app.config["LIVE_UPDATES_POLL_FACTOR"], now)
             if integration.last_sync_at and integration.last_sync_at + interval > now:
                 continue
             try:
@@ -85,6 +86,16 @@ def queue_due_syncs(app, now: datetime | None = None) -> list[int]:
             except Conflict:
                 continue
     return queued
+
+
+def process_change_notifications(app) -> int:
+    """The safety net behind the webhook's kick: pending change notifications become a delta sync run."""
+    return live_update_jobs.process_inbox(app)
+
+
+def maintain_live_updates(app, now: datetime | None = None) -> dict:
+    """Create, renew or recreate each integration's change notification subscription."""
+    return live_update_jobs.maintain(app, now)
 
 
 def check_secret_expiry(app, today: date | None = None) -> int:

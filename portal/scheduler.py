@@ -54,7 +54,13 @@ def configure(scheduler, app, holder: str):
     scheduler.add_job(_guarded(app, holder, jobs.archive_audit), "cron", hour=3, id="audit-archive", **every)
     scheduler.add_job(_guarded(app, holder, jobs.clean_up_sessions), "interval", minutes=5, id="session-cleanup", **every)
     scheduler.add_job(_guarded(app, holder, jobs.import_sign_ins), "interval", seconds=60, id="sign-in-logs", **every)
+    scheduler.add_job(_guarded(app, holder, jobs.process_change_notifications), "interval", seconds=5,
+                      id="live-updates-inbox", **every)
+    scheduler.add_job(_guarded(app, holder, jobs.maintain_live_updates), "interval", seconds=60,
+                      id="live-updates-subscriptions", **every)
     scheduler.add_job(_guarded(app, holder, jobs.check_secret_expiry), "date", id="secret-expiry-at-start",
+                      replace_existing=True)
+    scheduler.add_job(_guarded(app, holder, jobs.maintain_live_updates), "date", id="live-updates-at-start",
                       replace_existing=True)
     return scheduler
 

@@ -91,6 +91,11 @@ approval_expired = _signal("approval.expired")
 session_started = _signal("session.started")
 session_revoked = _signal("session.revoked")
 session_expired = _signal("session.expired")
+live_updates_subscribed = _signal("live_updates.subscribed")
+live_updates_renewed = _signal("live_updates.renewed")
+live_updates_reauthorized = _signal("live_updates.reauthorized")
+live_updates_resynced = _signal("live_updates.resynced")
+live_updates_failed = _signal("live_updates.failed")
 
 # Internal signals: not audit events themselves; other services react to them.
 _internal = Namespace()

@@ -1,7 +1,7 @@
 """Marketplace: install Microsoft Entra ID, see each installation's health, verify and replace the secret."""
-from flask import flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 
-from portal import integrations
+from portal import integrations, live_updates
 from portal.admin import bp, kept_secret
 from portal.admin.forms import ActionForm, InstallForm, SecretForm
 from portal.admin.views_common import actor, ms_settings
@@ -51,7 +51,8 @@ def integration(integration_id):
     """One installation: health, permission checklist, secret expiry and the next steps."""
     item = integrations.integration_or_404(integration_id)
     return render_template("admin/integration.html", integration=item, checklist=integrations.permission_checklist(item),
-                           expiry=integrations.expiry_state(item), form=ActionForm())
+                           expiry=integrations.expiry_state(item), form=ActionForm(),
+                           live=live_updates.status_for(item.id, current_app.config.get("PUBLIC_URL")))
 
 
 @bp.route("/integrations/<int:integration_id>/verify", methods=["POST"], endpoint="verify")

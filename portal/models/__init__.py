@@ -3,6 +3,7 @@ from portal.models.admin import Admin, RoleRule
 from portal.models.audit import AuditEvent
 from portal.models.device import DeviceSession
 from portal.models.integration import FieldMapping, Integration
+from portal.models.live_update import ChangeNotification, LiveUpdateSubscription
 from portal.models.requester import Requester
 from portal.models.settings import Lease, Setting
 from portal.models.sign_in import SignInEvent
@@ -12,6 +13,8 @@ from portal.models.ticket import ServiceCategory, Ticket, TicketEvent
 from portal.models.workflow import ActionRun, Approval, Workflow, WorkflowStep
 
 __all__ = [
-    "ActionRun", "Admin", "Approval", "AuditEvent", "DeviceSession", "FieldMapping", "Integration", "Lease",
-    "Requester", "RoleRule", "ScopeGroup", "ScopeMember", "ServiceCategory", "Setting", "SignInEvent", "SyncChange", "SyncConflict", "SyncRun", "Ticket", "TicketEvent", "Workflow", "WorkflowStep",
+    "ActionRun", "Admin", "Approval", "AuditEvent", "ChangeNotification", "DeviceSession", "FieldMapping",
+    "Integration", "Lease", "LiveUpdateSubscription", "Requester", "RoleRule", "ScopeGroup", "ScopeMember",
+    "ServiceCategory", "Setting", "SignInEvent", "SyncChange", "SyncConflict", "SyncRun", "Ticket", "TicketEvent",
+    "Workflow", "WorkflowStep",
 ]

@@ -4,6 +4,7 @@ import io
 import json
 import logging
 import threading
+import time
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -16,7 +17,17 @@ from portal.devices import registry
 from portal.directory.field_mapping import default_mapping
 from portal.directory.runs import start_run
 from portal.mail import DEFAULT_TEMPLATES
-from portal.models import ActionRun, Approval, AuditEvent, Integration, Requester, RoleRule, SyncRun, Ticket
+from portal.models import (
+    ActionRun,
+    Approval,
+    AuditEvent,
+    ChangeNotification,
+    Integration,
+    Requester,
+    RoleRule,
+    SyncRun,
+    Ticket,
+)
 from portal.workflows import approvals
 from tests import sso
 from tests.conftest import ADMIN_PASSWORD, admin_sign_in, csrf_from, point_at
@@ -171,6 +182,7 @@ def test_every_action_comes_from_its_real_trigger(app, db, client, admin, emulat
     with day.expect("session.expired"):
         fourth.get("/home")
     monkeypatch.undo()
+    live_updates_day(app, db, day, emulator)
     page = f"/admin/integrations/{integration.id}"
     lead = new_user()
     team = emulator.create_group(f"Team-{lead['id'][:6]}", members=[lead["id"]])["props"]
@@ -195,6 +207,38 @@ def test_every_action_comes_from_its_real_trigger(app, db, client, admin, emulat
     archived = {json.loads(line)["action"] for f in Path(tmp_path).glob("*.jsonl") for line in f.read_text().splitlines()}
     seen = day.seen | archived | actions(db)
     assert seen == set(audit.ACTIONS), f"missing: {set(audit.ACTIONS) - seen}, unknown: {seen - set(audit.ACTIONS)}"
+
+
+def live_updates_day(app, db, day, emulator):
+    """Change notifications: refused, subscribed, renewed, reauthorized and resynced, each from its real trigger."""
+    from werkzeug.serving import make_server
+
+    app.config.update(LIVE_UPDATES_KICK="none", PUBLIC_URL="http://127.0.0.1:9/")
+    with day.expect("live_updates.failed"):
+        jobs.maintain_live_updates(app)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    app.config["PUBLIC_URL"] = f"http://127.0.0.1:{server.server_port}/"
+    try:
+        with day.expect("live_updates.subscribed"):
+            jobs.maintain_live_updates(app, now=datetime.now(UTC) + timedelta(minutes=16))  # after the retry pause
+        with day.expect("live_updates.renewed"):
+            jobs.maintain_live_updates(app, now=datetime.now(UTC) + timedelta(days=2, hours=6))
+        subscription = emulator.subscriptions()[0]["id"]
+        for event, action in (("reauthorizationRequired", "live_updates.reauthorized"), ("missed", "live_updates.resynced")):
+            emulator.send_lifecycle_event(subscription, event)
+            for _ in range(200):
+                db.session.commit()
+                if db.session.scalar(sa.select(sa.func.count()).select_from(ChangeNotification).where(
+                        ChangeNotification.processed_at.is_(None))):
+                    break
+                time.sleep(0.05)
+            with day.expect(action):
+                jobs.process_change_notifications(app)
+    finally:
+        emulator.clear_subscriptions()
+        server.shutdown()
+        app.config.update(PUBLIC_URL=None)
 
 
 @pytest.fixture

@@ -29,7 +29,8 @@ def test_jobs_are_replaced_not_duplicated(app):
         ids = sorted(j.id for j in scheduler.get_jobs())
     finally:
         scheduler.shutdown(wait=False)
-    assert ids == ["audit-archive", "queue-due-syncs", "run-actions", "run-queued-syncs", "secret-expiry", "secret-expiry-at-start",
+    assert ids == ["audit-archive", "live-updates-at-start", "live-updates-inbox", "live-updates-subscriptions",
+                   "queue-due-syncs", "run-actions", "run-queued-syncs", "secret-expiry", "secret-expiry-at-start",
                    "session-cleanup", "sign-in-logs"]
 
 
