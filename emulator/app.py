@@ -6,6 +6,7 @@ from pathlib import Path
 from flask import Flask, g, jsonify, request
 
 from emulator import (
+    app_role_reads,
     control,
     delta,
     graph,
@@ -35,6 +36,7 @@ def create_emulator_app(state: EmulatorState) -> Flask:
     app.register_blueprint(graph.bp)
     app.register_blueprint(delta.bp)
     app.register_blueprint(memberships.bp)
+    app.register_blueprint(app_role_reads.bp)
     app.register_blueprint(groups.bp)
     app.register_blueprint(groups_delta.bp)
     app.register_blueprint(group_control.bp)

@@ -11,6 +11,12 @@ from emulator.group_store import GROUP, USER
 OVERAGE_LIMIT = 200  # Entra's limit for the groups claim of a JWT; past it the claim points at Graph instead
 GROUP_CLAIM_KINDS = ("None", "SecurityGroup", "All", "DirectoryRole", "ApplicationGroup")
 _NAMESPACE = uuid.UUID("0b6f3f8e-2f5d-4b8a-9a51-3c2d7e9f1a40")
+_SP_NAMESPACE = uuid.UUID("5d1f0c2a-8e4b-4d6f-9b3a-7c2e1f0a9d84")
+
+
+def service_principal_id(client_id: str) -> str:
+    """The app's service principal object id: stable per app, and not the app id (as in Entra)."""
+    return str(uuid.uuid5(_SP_NAMESPACE, client_id))
 
 
 def new_app_role(client_id: str, value: str, display_name: str | None = None, description: str | None = None,
@@ -44,7 +50,8 @@ def assign(tenant: Tenant, app: AppRegistration, principal_id: str, role_key: st
                       "appRoleId": role["id"], "principalId": principal.id,
                       "principalType": "User" if user else "Group",
                       "principalDisplayName": principal.props.get("displayName"),
-                      "resourceDisplayName": app.display_name, "resourceId": app.client_id}
+                      "resourceDisplayName": app.display_name,
+                      "resourceId": service_principal_id(app.client_id)}
         app.role_assignments.append(assignment)
     return assignment
 

@@ -96,19 +96,18 @@ def microsoft_admins(integration_id: int) -> list[Admin]:
 
 
 def recheck_admins(integration: Integration, settings: MicrosoftSettings) -> int:
-    """After a sync: a Microsoft admin whose account was deactivated, or who left every mapped group, loses the role
-    and their sessions at once. Returns how many lost it; commits."""
-    rules, graph, lost = rules_of(integration.id), None, 0
+    """After a sync: a Microsoft admin whose account was deactivated, whose app role was unassigned, or who left every
+    mapped group loses the role and their sessions at once. Returns how many lost it; commits."""
+    rules, graph, lost = rules_of(integration.id), graph_for(integration, settings), 0
     for admin in microsoft_admins(integration.id):
         if not admin.is_enabled:
             continue
-        why = _lost_because(admin, integration, rules)
-        if why is None and admin.role_source != "app_role":
-            graph = graph or graph_for(integration, settings)
-            grant = roles.still_granted(admin.entra_object_id, rules, graph)
-            why = None if grant else "left every group mapped to the admin role"
-            if grant and grant.group_id != admin.role_source:
-                admin.role_reason, admin.role_source = grant.reason, grant.group_id
+        why = _inactive_because(admin, integration)
+        if why is None:
+            grant = roles.still_granted(integration.client_id, admin.entra_object_id, rules, graph)
+            why = None if grant else "no admin role in Entra any more"
+            if grant and (grant.group_id or "app_role") != admin.role_source:
+                admin.role_reason, admin.role_source = grant.reason, grant.group_id or "app_role"
         if why:
             _revoke(admin, why)
             lost += 1
@@ -118,15 +117,11 @@ def recheck_admins(integration: Integration, settings: MicrosoftSettings) -> int
     return lost
 
 
-def _lost_because(admin: Admin, integration: Integration, rules: dict) -> str | None:
-    """Reasons found in the database alone: the account is no longer active, or its group rule was removed."""
+def _inactive_because(admin: Admin, integration: Integration) -> str | None:
+    """The account is disabled or removed in Entra, as the sync just recorded."""
     status = db.session.scalar(sa.select(Requester.status).where(Requester.integration_id == integration.id,
                                                                  Requester.entra_object_id == admin.entra_object_id))
-    if status in ("disabled", "deleted"):
-        return f"account {status} in Entra"
-    if admin.role_source != "app_role" and not rules:
-        return "no group is mapped to the admin role any more"
-    return None
+    return f"account {status} in Entra" if status in ("disabled", "deleted") else None
 
 
 def add_rule(integration: Integration, group_id: str, settings: MicrosoftSettings, actor: signals.Principal) -> RoleRule:

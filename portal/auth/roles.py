@@ -91,6 +91,18 @@ def resolve(claims: dict, rules: dict[str, str], graph: GraphClient) -> RoleGran
     return grant and with_path(grant, direct_groups(graph, claims["oid"]), lambda g: groups_containing(graph, g))
 
 
-def still_granted(object_id: str, rules: dict[str, str], graph: GraphClient) -> RoleGrant | None:
-    """At sync: is a group admin still in a mapped group? (An app-role admin is checked at their next sign-in.)"""
+def app_role_assigned(graph: GraphClient, client_id: str, object_id: str) -> bool:
+    """Whether Entra still gives the user the admin app role of this app (to them, or to a direct group): the service
+    principal's appRoles name the role's id, and the user's appRoleAssignments must hold it for that resource."""
+    principal = graph.get_json(f"/servicePrincipals(appId='{client_id}')", params={"$select": "id,appRoles"})
+    wanted = {r.get("id") for r in principal.get("appRoles") or [] if isinstance(r, dict)
+              and r.get("value") == ADMIN_APP_ROLE and r.get("isEnabled", True)}
+    return any(isinstance(a, dict) and a.get("resourceId") == principal.get("id") and a.get("appRoleId") in wanted
+               for page in graph.pages(f"/users/{object_id}/appRoleAssignments") for a in page.get("value", []))
+
+
+def still_granted(client_id: str, object_id: str, rules: dict[str, str], graph: GraphClient) -> RoleGrant | None:
+    """At sync, from Graph alone (no token): the app role if still assigned, else a mapped group still held."""
+    if app_role_assigned(graph, client_id, object_id):
+        return RoleGrant("admin", f"assigned the app role {ADMIN_APP_ROLE} in Entra")
     return from_groups(transitive_group_ids(graph, object_id), rules) if rules else None

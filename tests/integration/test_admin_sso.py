@@ -147,7 +147,7 @@ def test_losing_the_group_in_entra_ends_the_sessions_after_the_next_sync(app, cl
     assert gone.status_code == 302
     assert "/admin/login" in gone.headers["Location"]
     revoked = events(db, "admin.role_revoked")
-    assert [e.reason for e in revoked] == ["left every group mapped to the admin role"]
+    assert [e.reason for e in revoked] == ["no admin role in Entra any more"]
     assert revoked[0].detail["sessions_ended"] == 1
     assert failure_kind(sso.admin_sign_in(app.test_client(), synced, nested["person"]["userPrincipalName"])) == "not_an_admin"
 
@@ -162,6 +162,34 @@ def test_losing_the_app_role_is_seen_at_the_next_sign_in(app, client, db, synced
     assert failure_kind(sso.admin_sign_in(client, synced, person["userPrincipalName"])) == "not_an_admin"
     assert first.get("/admin/").status_code == 302
     assert events(db, "admin.role_revoked")[-1].reason == "no role in Entra at sign-in"
+
+
+def test_losing_the_app_role_ends_the_sessions_at_the_next_sync(app, client, db, synced, emulator, creds, new_user):
+    """Unassigned in Entra while signed in: the sync after it reads appRoleAssignments and signs the admin out."""
+    person = new_user()
+    emulator.assign_app_role(creds["client_id"], person["id"], "Frontdesk.Admin")
+    assert sso.admin_sign_in(client, synced, person["userPrincipalName"]).status_code == 302
+    resync(app, synced)
+    assert client.get("/admin/").status_code == 200  # still assigned: nothing changes
+    emulator.unassign_app_role(creds["client_id"], person["id"])
+    resync(app, synced)
+    assert client.get("/admin/").status_code == 302
+    assert events(db, "admin.role_revoked")[-1].reason == "no admin role in Entra any more"
+
+
+def test_an_app_role_given_to_a_group_reaches_direct_members_only(app, client, db, synced, emulator, creds, new_user):
+    """As in Entra, the role of a group is not inherited through nesting: a nested member is no admin unless a group
+    rule says so, and a direct member is one."""
+    direct, deep = new_user(), new_user()
+    suffix = uuid.uuid4().hex[:6]
+    inner = emulator.create_group(f"Deep-{suffix}", members=[deep["id"]])["props"]
+    top = emulator.create_group(f"Top-{suffix}", members=[direct["id"], inner["id"]])["props"]
+    emulator.assign_app_role(creds["client_id"], top["id"], "Frontdesk.Admin")
+    assert sso.admin_sign_in(client, synced, direct["userPrincipalName"]).status_code == 302
+    refused = sso.admin_sign_in(app.test_client(), synced, deep["userPrincipalName"])
+    assert failure_kind(refused) == "not_an_admin"
+    resync(app, synced)
+    assert client.get("/admin/").status_code == 200  # the group's assignment still reaches the direct member
 
 
 def test_a_disabled_account_loses_the_role_at_the_sync(app, client, db, synced, emulator, creds, new_user):
