@@ -34,6 +34,9 @@ FEATURES = (
                                            "RoleManagement.ReadWrite.Directory", "GroupMember.Read.All", "Group.Read.All"))),
     Feature("group_sync", "Group-scoped directory sync (sync only members of chosen groups)",
             tuple(frozenset({p}) for p in ("GroupMember.Read.All", "Group.Read.All", "Directory.Read.All"))),
+    Feature("admin_roles", "Admins from Entra: each Microsoft admin's app role and groups checked again after every "
+            "sync (whoever lost them is signed out); at sign-in the ID token alone decides, unless groups overflow it",
+            tuple(frozenset({p}) for p in ("Directory.Read.All", "Directory.ReadWrite.All"))),
     Feature("sign_in_logs", "Sign-in history and lockout from wrong passwords typed at Microsoft (also needs Entra ID "
             "P1 or P2; without it, only sign-ins that reach Frontdesk are counted)",
             (frozenset({"AuditLog.Read.All"}),)),
