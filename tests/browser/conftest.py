@@ -79,7 +79,7 @@ def admin_signs_in(page, server, admin):
     page.goto(server + "/admin/login")
     page.get_by_label("Email address").fill(admin.email)
     page.get_by_label("Password").fill(ADMIN_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_url(server + "/admin/")
 
 
@@ -89,4 +89,4 @@ def microsoft_sign_in(page, server, username, password="Start-Password-1"):
     page.get_by_role("button", name="Sign in with Microsoft").click()
     page.get_by_label("Email, phone, or Skype").fill(username)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()

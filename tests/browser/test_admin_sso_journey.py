@@ -9,7 +9,7 @@ def _microsoft_sign_in(page, username):
     expect(page.get_by_text("Entra ID emulator")).to_be_visible()
     page.get_by_label("Email, phone, or Skype").fill(username)
     page.get_by_label("Password").fill("Start-Password-1")
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def test_it_admins_member_signs_in_and_a_helpdesk_member_is_refused(portal_server, page, browser, synced, new_user,

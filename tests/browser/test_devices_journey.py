@@ -13,7 +13,7 @@ def test_admin_session_filters_update_in_place(portal_server, page, app, admin, 
     page.goto(portal_server + "/admin/login")
     page.get_by_label("Email address").fill(admin.email)
     page.get_by_label("Password").fill(ADMIN_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_role("link", name="Sessions").click()
     expect(page.locator("#session-table tbody tr")).to_have_count(1)
     page.evaluate("window.__same_page = true")

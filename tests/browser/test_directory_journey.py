@@ -32,7 +32,7 @@ def test_install_verify_map_and_sync(portal_server, page, admin, app, emulator, 
     page.goto(portal_server + "/admin/login")
     page.get_by_label("Email address").fill(admin.email)
     page.get_by_label("Password").fill(ADMIN_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_text("No integration yet")).to_be_visible()
 
     page.get_by_label("Main navigation").get_by_role("link", name="Marketplace").click()

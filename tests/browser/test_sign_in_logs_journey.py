@@ -35,7 +35,7 @@ def test_wrong_passwords_at_microsoft_lock_then_ask_it_and_unlock(portal_server,
         admin_page.goto(portal_server + "/admin/login")
         admin_page.get_by_label("Email address").fill(admin.email)
         admin_page.get_by_label("Password").fill(ADMIN_PASSWORD)
-        admin_page.get_by_role("button", name="Sign in").click()
+        admin_page.get_by_role("button", name="Sign in", exact=True).click()
         admin_page.goto(portal_server + f"/admin/requesters/{person.id}")
         expect(admin_page.locator("#sign-in-history li", has_text="Wrong password")).to_have_count(5)
         expect(admin_page.locator("#lock-state")).to_contain_text("Locked until")

@@ -12,7 +12,7 @@ def _microsoft_sign_in(page, username, password):
     expect(page.get_by_text("Entra ID emulator")).to_be_visible()
     page.get_by_label("Email, phone, or Skype").fill(username)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def test_requester_signs_in_with_microsoft_and_out(portal_server, page, app, synced, new_user, emulator, shots_dir):
@@ -54,7 +54,7 @@ def test_error_pages_in_the_browser(portal_server, page, app, synced, new_user, 
     expect(page.get_by_label("Password")).to_be_visible()
     page.get_by_label("Email, phone, or Skype").fill(stranger["userPrincipalName"])
     page.get_by_label("Password").fill("Start-Password-1")
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("heading", name="Your account is not set up in Frontdesk")).to_be_visible()
     expect(page.locator("#error-reference")).not_to_be_empty()
     assert_accessible(page)
