@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from portal import signals
+from portal import admin_roles, signals
 from portal.database import db
 from portal.devices import registry
 from portal.exceptions import Conflict, ValidationError
@@ -60,8 +60,9 @@ def uninstall(integration: Integration, typed_name: str, *, actor: signals.Princ
     integration.status, integration.status_reason = "uninstalled", f"Uninstalled by {actor.label}."
     integration.secret_encrypted, integration.secret_hint, integration.delta_link = b"", "", None
     integration.paused_at = None
+    admins = admin_roles.revoke_all(integration.id, "the integration was uninstalled", actor)
     signals.integration_uninstalled.send("lifecycle", actor=actor, target=_target(integration),
-                                         detail={"requesters_detached": len(people)})
+                                         detail={"requesters_detached": len(people), "admins_revoked": admins})
     db.session.commit()
     registry.end_for_requesters(people, "integration_uninstalled", actor)
     return len(people)

@@ -287,3 +287,21 @@ def test_a_password_cannot_be_used_on_a_microsoft_admin(app, client, db, synced,
     refused = admin_sign_in(client, person["userPrincipalName"].lower(), "anything at all 123")
     assert refused.status_code == 401
     assert client.get("/admin/").status_code == 302
+
+
+def test_uninstalling_the_tenant_takes_the_role_from_its_microsoft_admins(app, client, db, synced, emulator, creds,
+                                                                          new_user, login_as):
+    """After an uninstall nobody keeps an admin session that Entra gave them; break-glass admins are untouched."""
+    person = new_user()
+    emulator.assign_app_role(creds["client_id"], person["id"], "Frontdesk.Admin")
+    browser = app.test_client()
+    assert sso.admin_sign_in(browser, synced, person["userPrincipalName"]).status_code == 302
+    login_as("admin")
+    page = client.get(f"/admin/integrations/{synced.id}").get_data(as_text=True)
+    done = client.post(f"/admin/integrations/{synced.id}/uninstall",
+                       data={"csrf_token": csrf_from(page), "confirm_name": synced.name})
+    assert done.status_code == 302
+    assert browser.get("/admin/").status_code == 302
+    assert client.get("/admin/").status_code == 200
+    assert events(db, "admin.role_revoked")[-1].reason == "the integration was uninstalled"
+    assert events(db, "integration.uninstalled")[-1].detail["admins_revoked"] == 1
