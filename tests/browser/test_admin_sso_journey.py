@@ -1,5 +1,6 @@
 """Admins sign in with Microsoft in Chromium: an IT-Admins member reaches the dashboard; a Helpdesk member without a
 role gets a clear page; the Roles page says why each admin is one."""
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import AXE, assert_accessible
@@ -12,13 +13,23 @@ def _microsoft_sign_in(page, username):
     page.get_by_role("button", name="Sign in", exact=True).click()
 
 
-def test_it_admins_member_signs_in_and_a_helpdesk_member_is_refused(portal_server, page, browser, synced, new_user,
-                                                                     emulator, shots_dir):
+@pytest.fixture
+def seeded_members(emulator, new_user):
+    """A new IT-Admins member and a new Helpdesk member, taken out again so the seeded groups stay as seeded."""
+    chief, helper = new_user(givenName="Ines"), new_user(givenName="Hugo")
+    admins, helpdesk = emulator.group_id("IT-Admins"), emulator.group_id("Helpdesk")
+    emulator.add_member(admins, chief["id"])
+    emulator.add_member(helpdesk, helper["id"])
+    yield chief, helper
+    emulator.remove_member(admins, chief["id"])
+    emulator.remove_member(helpdesk, helper["id"])
+
+
+def test_it_admins_member_signs_in_and_a_helpdesk_member_is_refused(portal_server, page, browser, synced,
+                                                                     seeded_members, shots_dir):
     """IT-Admins holds the Frontdesk.Admin app role: its member lands on the dashboard and sees their provenance on
     the Roles page; a Helpdesk member is told they are not an admin, with a reference."""
-    chief, helper = new_user(givenName="Ines"), new_user(givenName="Hugo")
-    emulator.add_member(emulator.group_id("IT-Admins"), chief["id"])
-    emulator.add_member(emulator.group_id("Helpdesk"), helper["id"])
+    chief, helper = seeded_members
     page.goto(portal_server + "/admin/login")
     expect(page.locator("#break-glass-note")).to_be_visible()
     assert_accessible(page)
