@@ -13,7 +13,7 @@ EXTENSION_PREFIX = "onPremisesExtensionAttributes.extensionAttribute"
 # Lower-case dot-atom local part @ LDH labels (none with "--" in 3rd-4th place: IDNA refuses those, and punycode goes to
 # the validator) with an alphabetic TLD: every match is an address email-validator accepts (a unit test checks).
 PLAIN_ADDRESS = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-                           r"@(?:(?![a-z0-9]{2}--)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+                           r"@(?:(?![a-z0-9-]{2}--)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 MAIL_PROBLEM_LIMIT = 300  # characters of a mail problem kept for the run's errors
 
 
