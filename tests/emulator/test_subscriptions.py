@@ -82,9 +82,9 @@ def test_an_unreachable_endpoint_is_400(graph, receiver):
 @pytest.mark.parametrize(("change", "message"), [
     ({"expirationDateTime": None}, "expirationDateTime is a required property for subscription creation."),
     ({"notificationUrl": ""}, "notificationUrl is a required property for subscription creation."),
-    ({"expirationDateTime": expiry(MAX_USER_MINUTES + 5)},
+    ({"expirationDateTime": MAX_USER_MINUTES + 5},
      f"Subscription expiration can only be {MAX_USER_MINUTES} minutes in the future."),
-    ({"expirationDateTime": expiry(-1)}, "Subscription expiration must be in the future."),
+    ({"expirationDateTime": -1}, "Subscription expiration must be in the future."),
     ({"resource": "groups"}, "Resource 'groups' is not supported; the emulator serves subscriptions to 'users'."),
     ({"changeType": "created"},
      "ChangeType 'created' is not supported for resource 'users'; use 'updated' and/or 'deleted'."),
@@ -92,6 +92,9 @@ def test_an_unreachable_endpoint_is_400(graph, receiver):
 ])
 def test_documented_400s(graph, receiver, change, message):
     """Missing properties, an expiry past 41,760 minutes or in the past, other resources and change types."""
+    minutes = change.get("expirationDateTime")
+    if isinstance(minutes, int):  # worked out now: a time taken when the tests were collected would have drifted
+        change = dict(change, expirationDateTime=expiry(minutes))
     assert_graph_400(subscribe(graph, receiver, **change), "InvalidRequest", message)
     assert receiver.validations == []
 
