@@ -112,21 +112,23 @@ def authorize(tenant_key):
         return _error_redirect(ctx, "unsupported_response_type", 700054, "response_type 'code' is required.")
     if args.get("code_challenge") and args.get("code_challenge_method", "plain") not in ("S256", "plain"):
         return _error_redirect(ctx, "invalid_request", 501491, "Invalid code_challenge_method.")
-    user = _sso_user(tenant)
+    user, authenticated = _sso_user(tenant), _sso_auth_time()
+    if user is not None and args.get("max_age", "").isdigit() and time.time() - authenticated > int(args["max_age"]):
+        user = None  # OIDC max_age: the last password entry is too old, so the person types it again
     prompt = args.get("prompt")
     if prompt == "none":
         if user is None:
             return _error_redirect(ctx, "login_required", 50058, "A silent sign-in request was sent but no user is "
                                    "signed in.")
-        return _complete(tenant, app, ctx, user)
+        return _complete(tenant, app, ctx, user, authenticated)
     if user is not None and prompt not in ("login", "select_account", "consent"):
-        return _complete(tenant, app, ctx, user)
+        return _complete(tenant, app, ctx, user, authenticated)
     return _login_page(tenant, app, ctx, username=args.get("login_hint", ""))
 
 
 def _context_from(args, tenant: Tenant) -> dict:
     keys = ("client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge", "code_challenge_method",
-            "response_mode", "prompt")
+            "response_mode", "prompt", "max_age")
     ctx = {k: args.get(k) for k in keys}
     ctx["tenant_id"], ctx["login_hint"] = tenant.id, args.get("login_hint")
     return ctx
@@ -135,6 +137,12 @@ def _context_from(args, tenant: Tenant) -> dict:
 def _login_page(tenant, app, ctx, *, username="", error=None, status=200):
     return render_template("login.html", tenant=tenant, app=app, ctx=state().seal(ctx), username=username,
                            error=error), status
+
+
+def _sso_auth_time() -> float:
+    """When the browser's Microsoft session last typed a password (its SSO cookie's iat), or 0."""
+    data = state().unseal(request.cookies.get(SSO_COOKIE, "")) or {}
+    return float(data.get("auth_time") or data.get("iat") or 0)
 
 
 def _sso_user(tenant: Tenant) -> User | None:
@@ -223,8 +231,10 @@ def change_password(tenant_key):
     return _complete(tenant, tenant.apps[ctx["client_id"]], ctx, user)
 
 
-def _complete(tenant: Tenant, app: AppRegistration, ctx: dict, user: User):
-    """Checks after authentication (assignment, consent), then the code and the SSO cookie."""
+def _complete(tenant: Tenant, app: AppRegistration, ctx: dict, user: User, auth_time: float | None = None):
+    """Checks after authentication (assignment, consent), then the code and the SSO cookie; `auth_time` is when
+    the password was typed (now, unless the browser's Microsoft session answered)."""
+    auth_time = auth_time or time.time()
     if app.assignment_required and not app_roles.is_assigned(tenant, app, user):
         return _error_redirect(ctx, "access_denied", 50105, f"Your administrator has configured the application "
                                f"{app.display_name} to block users unless they are specifically granted access.", user)
@@ -236,12 +246,13 @@ def _complete(tenant: Tenant, app: AppRegistration, ctx: dict, user: User):
                                "administrator, you must use multi-factor authentication to access the app.", user)
     code = state().issue_code(AuthCode(
         tenant.id, app.client_id, ctx["redirect_uri"], user.id, (ctx.get("scope") or "").split(), ctx.get("nonce"),
-        ctx.get("code_challenge"), ctx.get("code_challenge_method") or "plain", time.time() + state().code_lifetime))
+        ctx.get("code_challenge"), ctx.get("code_challenge_method") or "plain", time.time() + state().code_lifetime,
+        auth_time=auth_time))
     client_info = base64.urlsafe_b64encode(json.dumps({"uid": user.id, "utid": tenant.id}).encode()).decode().rstrip("=")
     response = make_response(_redirect_with(ctx, {"code": code, "client_info": client_info,
                                                   "session_state": hashlib.sha256(user.id.encode()).hexdigest()[:36]}))
     sign_in_events.record(tenant, app.client_id, 0, user=user)
-    cookie = state().seal({"tid": tenant.id, "uid": user.id, "iat": time.time()})
+    cookie = state().seal({"tid": tenant.id, "uid": user.id, "iat": time.time(), "auth_time": auth_time})
     response.set_cookie(SSO_COOKIE, cookie, httponly=True, samesite="Lax", path="/")
     return response
 
@@ -377,6 +388,7 @@ def _code_tokens(tenant, app, user, code) -> dict:
         "refresh_token": s.seal({"rt": user.id, "c": app.client_id}),
         "id_token": s.tokens.id_token(issuer=f"{s.https_base}/{tenant.id}/v2.0", client_id=app.client_id,
                                       tenant_id=tenant.id, user=user, nonce=code.nonce,
-                                      extra=app_roles.id_token_claims(tenant, app, user, s.https_base)),
+                                      extra=dict(app_roles.id_token_claims(tenant, app, user, s.https_base),
+                                                 auth_time=int(code.auth_time or time.time()))),
         "client_info": client_info,
     }

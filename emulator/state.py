@@ -30,6 +30,7 @@ class AuthCode:
     code_challenge_method: str
     expires_at: float
     redeemed: bool = False
+    auth_time: float = 0.0  # when the person last typed their password (the id token's auth_time claim)
 
 
 @dataclass

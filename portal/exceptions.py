@@ -275,6 +275,10 @@ FAILURES = {
     "not_same_admin": Failure("That was a different account",
                               "To confirm a security change you must sign in again as the admin who is signed in here.",
                               "Go back and confirm with your own Microsoft account.", 403, False),
+    "not_reauthenticated": Failure("Microsoft did not ask for your password again",
+                                   "To confirm a security change Frontdesk needs a fresh Microsoft sign-in, and this "
+                                   "one came from an earlier session.",
+                                   "Go back and press Confirm with Microsoft again, then enter your password.", 401),
     "integration_unavailable": Failure("Microsoft sign-in is not available",
                                        "This sign-in option is not set up or not verified.",
                                        "Use another sign-in option, or contact your IT team.", 404, False),

@@ -169,7 +169,7 @@ def finish_requester_sign_in(args: dict, config) -> tuple[str, list]:
         if integration.paused_at and not integration.sign_in_while_paused:
             raise SignInFailed("integration_unavailable", counted=False)
         claims = sso.redeem(integration, _creds(integration, config), pending["flow"], params)
-        ended = FINISH[pending.get("kind", "requester")](integration, claims, config)
+        ended = FINISH[pending.get("kind", "requester")](integration, claims, config, pending["started"])
     except SignInFailed as exc:
         _record(exc, (pending or {}).get("kind", "requester"))
         g.sign_in_flow_failed = pending is not None  # only these count towards the per-browser failure limit
@@ -179,7 +179,7 @@ def finish_requester_sign_in(args: dict, config) -> tuple[str, list]:
     return pending["next"], ended
 
 
-def _finish_requester(integration: Integration, claims: dict, config) -> list:
+def _finish_requester(integration: Integration, claims: dict, config, _started: float) -> list:
     """A requester: known, active and not locked (a browser they used before passes their own lock)."""
     known = accounts.requester_of_device(request.cookies.get(REQUESTER_DEVICE_COOKIE), config["SECRET_KEY"])
     requester = sso.admit(integration, claims, lockout_policy(), known_requester_id=known)
@@ -190,22 +190,27 @@ def _finish_requester(integration: Integration, claims: dict, config) -> list:
         raise SignInFailed("device_limit", requester=requester, reason=exc.message, counted=False) from exc
 
 
-def _finish_admin(integration: Integration, claims: dict, config) -> list:
+def _finish_admin(integration: Integration, claims: dict, config, _started: float) -> list:
     """An admin whose role Entra gives now (app role or mapped group); the reason is audited with the sign-in."""
     admin = admin_roles.admit_admin(integration, claims, clients.graph_for(integration, clients.MicrosoftSettings.from_config(config)))
     return sign_in(admin, detail={"method": "microsoft", "integration": integration.id, "because": admin.role_reason})
 
 
-def _finish_step_up(integration: Integration, claims: dict, config) -> list:
-    """The signed-in Microsoft admin signed in again at Microsoft: this sign-in is fresh for another 10 minutes."""
+def _finish_step_up(integration: Integration, claims: dict, config, started: float) -> list:
+    """The signed-in Microsoft admin typed their password at Microsoft again (auth_time after this step-up began, so
+    a browser that dropped prompt=login gains nothing): this sign-in is fresh for another 10 minutes."""
     admin = current_user._get_current_object() if current_user.is_authenticated else None
     if (admin is None or admin.principal_type != "admin" or admin.integration_id != integration.id
             or admin.entra_object_id != claims.get("oid")):
         raise SignInFailed("not_same_admin", reason=f"oid {claims.get('oid')}", counted=False)
+    auth_time = claims.get("auth_time")
+    if not isinstance(auth_time, int | float) or auth_time < started - STEP_UP_SKEW:
+        raise SignInFailed("not_reauthenticated", reason=f"auth_time {auth_time} before {int(started)}", counted=False)
     _mark_fresh(admin, {"method": "microsoft"})
     return []
 
 
+STEP_UP_SKEW = 120  # seconds of clock difference allowed between Microsoft and us, as for the ID token's times
 FINISH = {"requester": _finish_requester, "admin": _finish_admin, "step_up": _finish_step_up}
 
 

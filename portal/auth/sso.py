@@ -48,7 +48,7 @@ def begin_auth_code_flow(integration: Integration, creds: AppCredentials, redire
         return _app(integration, creds).initiate_auth_code_flow(
             SCOPES, redirect_uri=redirect_uri, response_mode="form_post", login_hint=login_hint or None,
             domain_hint=login_hint.rsplit("@", 1)[1] if login_hint else None,
-            prompt=prompt or (None if login_hint else "select_account"))
+            prompt=prompt or (None if login_hint else "select_account"), max_age=0 if prompt == "login" else None)
     except (requests.exceptions.RequestException, ValueError) as exc:
         raise SignInFailed("unavailable", reason=exc.__class__.__name__, counted=False) from exc
 

@@ -1,9 +1,11 @@
 """Admins sign in with Microsoft: the role comes from Entra (the Frontdesk.Admin app role, or a group mapped on the
 Roles page, nested groups and the groups overage included), is checked at every sign-in and after every sync, and
 local admins are break-glass accounts. Against the emulator over HTTPS and the real database."""
+import re
 import uuid
 
 import pytest
+import requests
 import sqlalchemy as sa
 
 from portal import jobs
@@ -11,6 +13,7 @@ from portal.directory.runs import start_run
 from portal.models import Admin, AuditEvent, RoleRule
 from tests import sso
 from tests.conftest import ADMIN_PASSWORD, admin_sign_in, csrf_from
+from tests.msft import result_params
 
 PASSWORD = "Start-Password-1"
 
@@ -305,3 +308,32 @@ def test_uninstalling_the_tenant_takes_the_role_from_its_microsoft_admins(app, c
     assert client.get("/admin/").status_code == 200
     assert events(db, "admin.role_revoked")[-1].reason == "the integration was uninstalled"
     assert events(db, "integration.uninstalled")[-1].detail["admins_revoked"] == 1
+
+
+def test_a_step_up_that_skips_the_password_is_refused(app, client, db, synced, emulator, creds, new_user):
+    """A browser that drops prompt=login and max_age from the step-up gets an answer from its Microsoft session at
+    once: auth_time predates the step-up, so it is refused and nothing becomes fresh."""
+    person = new_user()
+    emulator.assign_app_role(creds["client_id"], person["id"], "Frontdesk.Admin")
+    browser = requests.Session()  # the person's browser at Microsoft: its SSO cookie answers without a password
+    page = client.get("/admin/login").get_data(as_text=True)
+    start = client.post(f"/admin/login/microsoft/{synced.id}", data={"csrf_token": csrf_from(page)})
+    fields, _ = sso.microsoft_answer(start.headers["Location"], person["userPrincipalName"], PASSWORD, browser=browser)
+    assert sso.finish(client, fields).status_code == 302
+    with client.session_transaction() as stored:
+        stored["auth_time"] = stored["auth_time"] - 3600
+    page = client.get("/admin/confirm-password").get_data(as_text=True)
+    start = client.post("/admin/confirm-microsoft?next=/admin/settings", data={"csrf_token": csrf_from(page)})
+    assert "max_age=0" in start.headers["Location"]
+    with client.session_transaction() as stored:  # the step-up began ten minutes after the password was typed
+        flows = dict(stored["auth_flows"])
+        for flow in flows.values():
+            flow["started"] += 600
+        stored["auth_flows"] = flows
+    stripped = re.sub(r"&(prompt|max_age)=[^&]*", "", start.headers["Location"])
+    answer = browser.get(stripped)
+    assert "hiddenform" in answer.text  # Microsoft answered from its session, without asking for the password
+    refused = sso.finish(client, result_params(answer))
+    assert failure_kind(refused) == "not_reauthenticated"
+    assert client.get("/admin/settings").status_code == 302  # still not fresh: sent to step-up again
+    assert events(db, "admin.sign_in_failed")[-1].reason == "not_reauthenticated"
