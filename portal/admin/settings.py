@@ -2,7 +2,7 @@
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from portal import policy, signals
+from portal import policy, sign_in, signals
 from portal.admin import bp
 from portal.admin.forms import PolicyForm
 
@@ -16,4 +16,4 @@ def settings():
         changed = policy.set_values(values, actor=signals.Principal.of(current_user))
         flash(f"Settings saved ({len(changed)} changed)." if changed else "Nothing changed.", "success")
         return redirect(url_for("admin.settings"))
-    return render_template("admin/settings.html", form=form)
+    return render_template("admin/settings.html", form=form, integrations=sign_in.verified_integrations())

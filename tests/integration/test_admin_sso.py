@@ -337,3 +337,10 @@ def test_a_step_up_that_skips_the_password_is_refused(app, client, db, synced, e
     assert failure_kind(refused) == "not_reauthenticated"
     assert client.get("/admin/settings").status_code == 302  # still not fresh: sent to step-up again
     assert events(db, "admin.sign_in_failed")[-1].reason == "not_reauthenticated"
+
+
+def test_settings_links_to_each_integrations_roles_page(client, synced, login_as):
+    """Settings is where admins look for roles: it links to the Roles page of each verified integration."""
+    login_as("admin")
+    page = client.get("/admin/settings").get_data(as_text=True)
+    assert f'href="/admin/integrations/{synced.id}/roles"' in page
