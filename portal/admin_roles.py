@@ -79,7 +79,7 @@ def _revoke(admin: Admin, why: str, actor: signals.Principal = signals.SYSTEM) -
     return ended
 
 
-def revoke_all(integration_id: int, why: str, actor: signals.Principal) -> int:
+def revoke_integration_admins(integration_id: int, why: str, actor: signals.Principal) -> int:
     """Every Microsoft admin of an integration loses the role (it was uninstalled); the caller commits."""
     return sum(_revoke(admin, why, actor) >= 0 for admin in microsoft_admins(integration_id) if admin.is_enabled)
 

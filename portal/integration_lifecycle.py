@@ -60,7 +60,7 @@ def uninstall(integration: Integration, typed_name: str, *, actor: signals.Princ
     integration.status, integration.status_reason = "uninstalled", f"Uninstalled by {actor.label}."
     integration.secret_encrypted, integration.secret_hint, integration.delta_link = b"", "", None
     integration.paused_at = None
-    admins = admin_roles.revoke_all(integration.id, "the integration was uninstalled", actor)
+    admins = admin_roles.revoke_integration_admins(integration.id, "the integration was uninstalled", actor)
     signals.integration_uninstalled.send("lifecycle", actor=actor, target=_target(integration),
                                          detail={"requesters_detached": len(people), "admins_revoked": admins})
     db.session.commit()
