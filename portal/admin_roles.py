@@ -109,7 +109,12 @@ def recheck_admins(integration: Integration, settings: MicrosoftSettings) -> int
             continue
         why = _inactive_because(admin, integration)
         if why is None:
-            grant = roles.still_granted(integration.client_id, admin.entra_object_id, rules, graph)
+            try:
+                grant = roles.still_granted(integration.client_id, admin.entra_object_id, rules, graph)
+            except GraphError as exc:
+                if exc.http_status != 404:
+                    continue  # this admin is checked again at the next sync and at sign-in; the others go on
+                grant = None  # the account no longer exists in Entra
             why = None if grant else "no admin role in Entra any more"
             if grant and (grant.group_id or "app_role") != admin.role_source:
                 admin.role_reason, admin.role_source = grant.reason, grant.group_id or "app_role"

@@ -206,6 +206,8 @@ def _finish_step_up(integration: Integration, claims: dict, config, started: flo
     auth_time = claims.get("auth_time")
     if not isinstance(auth_time, int | float) or auth_time < started - STEP_UP_SKEW:
         raise SignInFailed("not_reauthenticated", reason=f"auth_time {auth_time} before {int(started)}", counted=False)
+    # The role is worked out again from Entra now: someone unassigned since the last sync cannot step up.
+    admin_roles.admit_admin(integration, claims, clients.graph_for(integration, clients.MicrosoftSettings.from_config(config)))
     _mark_fresh(admin, {"method": "microsoft"})
     return []
 

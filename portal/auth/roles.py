@@ -102,7 +102,10 @@ def app_role_assigned(graph: GraphClient, client_id: str, object_id: str) -> boo
 
 
 def still_granted(client_id: str, object_id: str, rules: dict[str, str], graph: GraphClient) -> RoleGrant | None:
-    """At sync, from Graph alone (no token): the app role if still assigned, else a mapped group still held."""
+    """At sync, from Graph alone (no token): nothing for an account disabled in Entra (it may be outside the sync
+    scope, so never in the database), else the app role if still assigned, else a mapped group still held."""
+    if graph.get_json(f"/users/{object_id}", params={"$select": "id,accountEnabled"}).get("accountEnabled") is False:
+        return None
     if app_role_assigned(graph, client_id, object_id):
         return RoleGrant("admin", f"assigned the app role {ADMIN_APP_ROLE} in Entra")
     return from_groups(transitive_group_ids(graph, object_id), rules) if rules else None

@@ -344,3 +344,34 @@ def test_settings_links_to_each_integrations_roles_page(client, synced, login_as
     login_as("admin")
     page = client.get("/admin/settings").get_data(as_text=True)
     assert f'href="/admin/integrations/{synced.id}/roles"' in page
+
+
+def test_a_step_up_checks_the_role_in_entra_again(app, client, db, synced, emulator, creds, new_user):
+    """Unassigned in Entra before any sync: stepping up as oneself is refused, and the admin is signed out."""
+    person = new_user()
+    emulator.assign_app_role(creds["client_id"], person["id"], "Frontdesk.Admin")
+    assert sso.admin_sign_in(client, synced, person["userPrincipalName"]).status_code == 302
+    emulator.unassign_app_role(creds["client_id"], person["id"])
+    with client.session_transaction() as stored:
+        stored["auth_time"] = stored["auth_time"] - 3600
+    page = client.get("/admin/confirm-password").get_data(as_text=True)
+    start = client.post("/admin/confirm-microsoft?next=/admin/settings", data={"csrf_token": csrf_from(page)})
+    fields, _ = sso.microsoft_answer(start.headers["Location"], person["userPrincipalName"], PASSWORD)
+    assert failure_kind(sso.finish(client, fields)) == "not_an_admin"
+    assert client.get("/admin/settings").status_code == 302
+    assert events(db, "admin.role_revoked")[-1].reason == "no role in Entra at sign-in"
+
+
+def test_a_deleted_admin_does_not_stop_the_check_of_the_others(app, client, db, synced, emulator, creds, new_user):
+    """One admin hard-deleted in Entra (Graph 404s) and one unassigned: after the sync both are signed out."""
+    gone, other = new_user(displayName="Aaa deleted admin"), new_user(displayName="Zzz other admin")
+    for person in (gone, other):
+        emulator.assign_app_role(creds["client_id"], person["id"], "Frontdesk.Admin")
+    first, second = app.test_client(), app.test_client()
+    assert sso.admin_sign_in(first, synced, gone["userPrincipalName"]).status_code == 302
+    assert sso.admin_sign_in(second, synced, other["userPrincipalName"]).status_code == 302
+    emulator.hard_delete(gone["id"])
+    emulator.unassign_app_role(creds["client_id"], other["id"])
+    resync(app, synced)
+    assert first.get("/admin/").status_code == 302
+    assert second.get("/admin/").status_code == 302
