@@ -3,6 +3,7 @@ import msal
 import pytest
 
 from emulator.client import CASession
+from tests.emulator.receiver import Receiver
 
 
 def msal_app(emulator, app_name="Frontdesk", secret=None, tenant=None):
@@ -35,3 +36,17 @@ def _no_faults(emulator):
     emulator.clear_faults()
     yield
     emulator.clear_faults()
+
+
+DEFAULT_SETTINGS = {"batch_window_ms": 50, "max_batch": 100, "retry_base_seconds": 1.0, "max_attempts": 8,
+                    "validation_timeout_seconds": 10.0, "ca_file": None}
+
+
+@pytest.fixture
+def receiver(emulator):
+    """A real loopback endpoint; every test ends with no subscription and default delivery settings."""
+    endpoint = Receiver()
+    yield endpoint
+    emulator.clear_subscriptions()
+    emulator.notification_settings(**DEFAULT_SETTINGS)
+    endpoint.stop()

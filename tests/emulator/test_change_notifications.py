@@ -3,18 +3,7 @@ import time
 
 import pytest
 
-from tests.emulator.receiver import Receiver
-from tests.emulator.test_subscriptions import DEFAULT_SETTINGS, subscribe
-
-
-@pytest.fixture
-def receiver(emulator):
-    """A real loopback endpoint; every test ends with no subscription and default delivery settings."""
-    endpoint = Receiver()
-    yield endpoint
-    emulator.clear_subscriptions()
-    emulator.notification_settings(**DEFAULT_SETTINGS)
-    endpoint.stop()
+from tests.emulator.test_subscriptions import subscribe
 
 
 @pytest.fixture

@@ -5,20 +5,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from emulator.subscription_store import MAX_USER_MINUTES
-from tests.emulator.receiver import Receiver
-
-DEFAULT_SETTINGS = {"batch_window_ms": 50, "max_batch": 100, "retry_base_seconds": 1.0, "max_attempts": 8,
-                    "validation_timeout_seconds": 10.0, "ca_file": None}
-
-
-@pytest.fixture
-def receiver(emulator):
-    """A real loopback endpoint; every test ends with no subscription and default delivery settings."""
-    endpoint = Receiver()
-    yield endpoint
-    emulator.clear_subscriptions()
-    emulator.notification_settings(**DEFAULT_SETTINGS)
-    endpoint.stop()
 
 
 def expiry(minutes: float = 60) -> str:
