@@ -59,6 +59,19 @@ def emulator(tmp_path_factory):
     running.stop()
 
 
+def dedicated_tenant(tmp_path_factory, users: int, seed: int, name: str):
+    """A module's own emulator (yields its EmulatorClient, `.running` set), so counts are not disturbed by other tests."""
+    from emulator.client import EmulatorClient
+    from emulator.server import start
+
+    running = start(users=users, seed=seed, https_port=0, state_dir=tmp_path_factory.mktemp(name))
+    leakcheck.watch(running)
+    client = EmulatorClient(running.info)
+    client.running = running
+    yield client
+    running.stop()
+
+
 def point_at(app, emulator):
     """Configure the app's Microsoft endpoints for an emulator, exactly as an operator would."""
     app.config.update(ENTRA_AUTHORITY_HOST=emulator.info["authority_host"], GRAPH_ENDPOINT=emulator.info["graph_endpoint"],

@@ -13,8 +13,7 @@ from portal.directory.runs import confirm_held_run, start_run
 from portal.directory.sync import PREVIEW, build_sync_engine
 from portal.entra.clients import MicrosoftSettings
 from portal.models import Requester, ScopeGroup, SyncRun
-from tests import leakcheck
-from tests.conftest import csrf_from, install_integration
+from tests.conftest import csrf_from, dedicated_tenant, install_integration
 
 USERS = 120
 PAGE = 10  # small pages: a listing of the whole tenant would take USERS / PAGE requests
@@ -23,15 +22,7 @@ PAGE = 10  # small pages: a listing of the whole tenant would take USERS / PAGE 
 @pytest.fixture(scope="module")
 def tenant(tmp_path_factory):
     """A dedicated emulator, so counts and memberships are this module's own."""
-    from emulator.client import EmulatorClient
-    from emulator.server import start
-
-    running = start(users=USERS, seed=21, https_port=0, state_dir=tmp_path_factory.mktemp("scope-emulator"))
-    leakcheck.watch(running)
-    client = EmulatorClient(running.info)
-    client.running = running
-    yield client
-    running.stop()
+    yield from dedicated_tenant(tmp_path_factory, USERS, 21, "scope-emulator")
 
 
 @pytest.fixture

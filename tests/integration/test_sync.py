@@ -11,8 +11,7 @@ from portal import jobs
 from portal.directory.runs import PAGE_SIZE, lease_name, start_run
 from portal.directory.sync import build_sync_engine
 from portal.models import Integration, Requester, SyncRun
-from tests import leakcheck
-from tests.conftest import install_integration
+from tests.conftest import dedicated_tenant, install_integration
 
 USERS = 2500
 
@@ -20,15 +19,7 @@ USERS = 2500
 @pytest.fixture(scope="module")
 def tenant(tmp_path_factory):
     """A dedicated emulator for sync tests, so exact counts are not disturbed by other tests."""
-    from emulator.client import EmulatorClient
-    from emulator.server import start
-
-    running = start(users=USERS, seed=11, https_port=0, state_dir=tmp_path_factory.mktemp("sync-emulator"))
-    leakcheck.watch(running)
-    client = EmulatorClient(running.info)
-    client.running = running
-    yield client
-    running.stop()
+    yield from dedicated_tenant(tmp_path_factory, USERS, 11, "sync-emulator")
 
 
 @pytest.fixture
